@@ -1,0 +1,74 @@
+/**
+ * `make cluster` / `make cluster-stop`: runs the local control plane in the foreground until
+ * SIGTERM/SIGINT, with its kubeconfig at .cluster/kubeconfig and its pid at .cluster/pid.
+ *   node dist/test/harness/cluster-cli.js run     start and stay in the foreground
+ *   node dist/test/harness/cluster-cli.js stop    stop a running one
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "./control-plane-binaries.js";
+import { LocalCluster } from "./local-cluster.js";
+
+const stateDir = path.join(repoRoot(), ".cluster");
+const pidFile = path.join(stateDir, "pid");
+const kubeconfigPath = path.join(stateDir, "kubeconfig");
+
+function running(): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(): Promise<void> {
+  const pid = running();
+  if (pid !== undefined) throw new Error(`a cluster is already running (pid ${pid}); run make cluster-stop`);
+  mkdirSync(stateDir, { recursive: true });
+  rmSync(path.join(stateDir, "ready"), { force: true });
+  const cluster = await LocalCluster.start({
+    dir: path.join(stateDir, "data"),
+    kubeconfigPath,
+    log: (line) => console.log(`[cluster] ${line}`),
+  });
+  writeFileSync(pidFile, String(process.pid));
+  writeFileSync(path.join(stateDir, "ready"), cluster.server);
+  const shutdown = (): void => {
+    void cluster.stop().then(() => {
+      rmSync(path.join(stateDir, "data"), { recursive: true, force: true });
+      rmSync(pidFile, { force: true });
+      rmSync(path.join(stateDir, "ready"), { force: true });
+      process.exit(0);
+    });
+  };
+  process.removeAllListeners("SIGTERM");
+  process.removeAllListeners("SIGINT");
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+  console.log(`[cluster] running; export KUBECONFIG=${kubeconfigPath}`);
+}
+
+async function stop(): Promise<void> {
+  const pid = running();
+  if (pid === undefined) {
+    console.log("no local cluster is running");
+    return;
+  }
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100 && running() !== undefined; i++) await new Promise((r) => setTimeout(r, 100));
+  console.log(`stopped the local cluster (pid ${pid})`);
+}
+
+const command = process.argv[2];
+const action = command === "run" ? run : command === "stop" ? stop : undefined;
+if (!action) {
+  console.error("usage: cluster-cli.js run|stop");
+  process.exit(2);
+}
+action().catch((err: unknown) => {
+  console.error(`cluster: ${(err as Error).message}`);
+  process.exit(1);
+});
