@@ -1,0 +1,132 @@
+/**
+ * The operator's configuration from flags and environment (flags win), parsed and validated
+ * once at start into a typed object; a bad value is one clear line, never a stack trace.
+ */
+
+/** Validated settings. */
+export interface OperatorConfig {
+  readonly workers: number;
+  readonly resyncPeriodMs: number;
+  readonly logLevel: "error" | "warn" | "info" | "debug";
+  readonly logFormat: "json" | "text";
+  /** /healthz, /readyz and /metrics; 0 picks a free port. */
+  readonly healthPort: number;
+  readonly healthHost: string;
+  readonly leaderElect: boolean;
+  readonly leaseName: string;
+  /** The operator's own namespace: holds the Lease; never owned by a workspace. */
+  readonly namespace: string;
+  readonly kubeconfig: string | undefined;
+  readonly inCluster: boolean;
+  readonly watchTimeoutSeconds: number;
+  readonly shutdownGraceMs: number;
+}
+
+/** A configuration error (exit code 2). */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly help: string;
+  readonly fallback: string;
+}
+
+/** Every setting, its environment variable and default (README's configuration table follows this). */
+export const SETTINGS: readonly Setting[] = [
+  { flag: "workers", env: "SWS_WORKERS", fallback: "4", help: "parallel reconciles" },
+  { flag: "resync-period", env: "SWS_RESYNC_PERIOD", fallback: "10m", help: "full resync period (e.g. 30s, 10m, 0 = off)" },
+  { flag: "log-level", env: "SWS_LOG_LEVEL", fallback: "info", help: "error | warn | info | debug" },
+  { flag: "log-format", env: "SWS_LOG_FORMAT", fallback: "json", help: "json | text" },
+  { flag: "health-port", env: "SWS_HEALTH_PORT", fallback: "8081", help: "port of /healthz, /readyz, /metrics (0 = any)" },
+  { flag: "health-host", env: "SWS_HEALTH_HOST", fallback: "0.0.0.0", help: "address the health server binds" },
+  { flag: "leader-elect", env: "SWS_LEADER_ELECT", fallback: "false", help: "leader election on a Lease (true in config/)" },
+  { flag: "lease-name", env: "SWS_LEASE_NAME", fallback: "secure-workspace-operator", help: "Lease name" },
+  { flag: "namespace", env: "POD_NAMESPACE", fallback: "secure-workspace-system", help: "operator namespace (Lease; never managed)" },
+  { flag: "kubeconfig", env: "KUBECONFIG", fallback: "", help: "kubeconfig path (default: in-cluster or ~/.kube/config)" },
+  { flag: "in-cluster", env: "SWS_IN_CLUSTER", fallback: "false", help: "use the pod's ServiceAccount" },
+  { flag: "watch-timeout", env: "SWS_WATCH_TIMEOUT", fallback: "5m", help: "server-side watch timeout" },
+  { flag: "shutdown-grace", env: "SWS_SHUTDOWN_GRACE", fallback: "10s", help: "time in-flight reconciles get on SIGTERM" },
+];
+
+/** Parses "500ms", "30s", "10m", "1h" or plain milliseconds. */
+export function parseDuration(value: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new ConfigError(`--${name}: "${value}" is not a duration (e.g. 30s, 10m)`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"] ?? 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+function parseArgs(argv: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf("=");
+    const key = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (!SETTINGS.some((s) => s.flag === key) && key !== "help") throw new ConfigError(`unknown flag --${key} (see --help)`);
+    let value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
+    if (eq < 0) {
+      const takesValue = value !== undefined && !value.startsWith("--");
+      if (takesValue) i++;
+      else value = "true";
+    }
+    out.set(key, value ?? "true");
+  }
+  return out;
+}
+
+function intIn(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${name}: "${value}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(value: string, name: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`--${name}: "${value}" must be one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+function bool(value: string, name: string): boolean {
+  return oneOf(value, name, ["true", "false"]) === "true";
+}
+
+/** Help text listing every flag. */
+export function usage(): string {
+  return [
+    "usage: secure-workspace-operator [--flag value ...]",
+    ...SETTINGS.map((s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(20)} ${s.help} (default ${s.fallback || "none"})`),
+  ].join("\n");
+}
+
+/** Reads flags and environment into a validated configuration. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig | "help" {
+  const flags = parseArgs(argv);
+  if (flags.has("help")) return "help";
+  const get = (flag: string): string => {
+    const s = SETTINGS.find((x) => x.flag === flag);
+    if (!s) throw new ConfigError(`internal: no setting ${flag}`);
+    return flags.get(flag) ?? env[s.env] ?? s.fallback;
+  };
+  const kubeconfig = get("kubeconfig");
+  return {
+    workers: intIn(get("workers"), "workers", 1, 256),
+    resyncPeriodMs: parseDuration(get("resync-period"), "resync-period"),
+    logLevel: oneOf(get("log-level"), "log-level", ["error", "warn", "info", "debug"] as const),
+    logFormat: oneOf(get("log-format"), "log-format", ["json", "text"] as const),
+    healthPort: intIn(get("health-port"), "health-port", 0, 65535),
+    healthHost: get("health-host"),
+    leaderElect: bool(get("leader-elect"), "leader-elect"),
+    leaseName: get("lease-name"),
+    namespace: get("namespace"),
+    kubeconfig: kubeconfig === "" ? undefined : kubeconfig,
+    inCluster: bool(get("in-cluster"), "in-cluster"),
+    watchTimeoutSeconds: Math.max(1, Math.round(parseDuration(get("watch-timeout"), "watch-timeout") / 1000)),
+    shutdownGraceMs: parseDuration(get("shutdown-grace"), "shutdown-grace"),
+  };
+}

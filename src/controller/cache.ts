@@ -1,0 +1,140 @@
+/**
+ * The operator's view of the cluster: one resilient informer per kind, plus an index of
+ * managed objects by workspace (so a reconcile reads its own objects without scanning all).
+ * Objects from list responses carry no apiVersion/kind; the cache stamps them.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from "../api/constants.js";
+import type { SecureWorkspace } from "../api/types.js";
+import type { KubeClient, KubeObject } from "../kube/client.js";
+import { collectionPath, NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../kube/resources.js";
+import { objectKey, type ObservedObject } from "./diff.js";
+import { ResilientInformer } from "./informer.js";
+
+/** What happened to a cached object. */
+export type CacheEventType = "add" | "update" | "delete";
+/** A cache change, for routing to the work queue. */
+export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject) => void;
+
+const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
+
+/** Informers for workspaces, namespaces and each managed kind. */
+export class ClusterCache {
+  private readonly informers = new Map<string, ResilientInformer<KubeObject>>();
+  private readonly byWorkspace = new Map<string, Map<string, KubeObject>>();
+  private readonly workspaceOfKey = new Map<string, string>();
+  private readonly listeners: CacheListener[] = [];
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly kube: KubeClient,
+    private readonly options: { watchTimeoutSeconds?: number } = {},
+  ) {}
+
+  /** Registers a change listener (called for every add/update/delete of every kind). */
+  onChange(listener: CacheListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Starts informers for workspaces, namespaces and the always-present managed kinds. */
+  async start(): Promise<void> {
+    await this.startKind("SecureWorkspace");
+    await this.startKind("Namespace");
+    for (const kind of NAMESPACED_MANAGED_KINDS) if (!MESH_KINDS.includes(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+  }
+
+  /** Starts the Istio informers once their CRDs are served (idempotent). */
+  async startMeshKinds(): Promise<void> {
+    for (const kind of MESH_KINDS) if (!this.informers.has(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+  }
+
+  /** Whether an informer for a kind runs. */
+  watching(kind: string): boolean {
+    return this.informers.has(kind);
+  }
+
+  /** True once every started informer has listed successfully. */
+  get synced(): boolean {
+    return [...this.informers.values()].every((i) => i.synced);
+  }
+
+  /** Resolves when every started informer has synced. */
+  async waitForSync(signal: AbortSignal): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
+  }
+
+  /** Stops every informer. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.informers.clear();
+    this.byWorkspace.clear();
+    this.workspaceOfKey.clear();
+  }
+
+  /** One object from the cache, or undefined. */
+  get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const informer = this.informers.get(kind);
+    const obj = informer?.get(name, resourceOfKind(kind).namespaced ? namespace : undefined);
+    return obj ? this.stamp(kind, obj) : undefined;
+  }
+
+  /** Every cached object of a kind. */
+  list(kind: string): KubeObject[] {
+    return (this.informers.get(kind)?.list() ?? []).map((o) => this.stamp(kind, o));
+  }
+
+  /** A workspace from the cache. */
+  workspace(name: string): SecureWorkspace | undefined {
+    return this.get("SecureWorkspace", undefined, name) as unknown as SecureWorkspace | undefined;
+  }
+
+  /** Every managed namespaced object labelled with this workspace. */
+  managedBy(workspace: string): ObservedObject[] {
+    return [...(this.byWorkspace.get(workspace)?.values() ?? [])];
+  }
+
+  private stamp(kind: string, obj: KubeObject): KubeObject {
+    if (obj.kind && obj.apiVersion) return obj;
+    const r = resourceOfKind(kind);
+    return { ...obj, apiVersion: r.apiVersion, kind: r.kind };
+  }
+
+  private index(kind: string, type: CacheEventType, obj: KubeObject): void {
+    const key = objectKey(kind, obj.metadata.namespace, obj.metadata.name);
+    // Drop the old entry first: the workspace label may have changed.
+    const previous = this.workspaceOfKey.get(key);
+    if (previous !== undefined) {
+      const objects = this.byWorkspace.get(previous);
+      if (objects?.delete(key) && objects.size === 0) this.byWorkspace.delete(previous);
+      this.workspaceOfKey.delete(key);
+    }
+    const ws = obj.metadata.labels?.[WORKSPACE_LABEL];
+    if (type === "delete" || !ws) return;
+    this.workspaceOfKey.set(key, ws);
+    let objects = this.byWorkspace.get(ws);
+    if (!objects) this.byWorkspace.set(ws, (objects = new Map()));
+    objects.set(key, this.stamp(kind, obj));
+  }
+
+  private async startKind(kind: string, labelSelector?: string): Promise<void> {
+    const r = resourceOfKind(kind);
+    const informer = new ResilientInformer<KubeObject>({
+      kc: this.kc,
+      name: kind,
+      path: collectionPath(r),
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(this.options.watchTimeoutSeconds ? { timeoutSeconds: this.options.watchTimeoutSeconds } : {}),
+      list: () => this.kube.list<KubeObject>(r, labelSelector ? { labelSelector } : {}),
+    });
+    const managed = (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
+    for (const type of ["add", "update", "delete"] as const) {
+      informer.on(type, (obj: KubeObject) => {
+        if (managed) this.index(kind, type, obj);
+        for (const listener of this.listeners) listener(kind, type, obj);
+      });
+    }
+    this.informers.set(kind, informer);
+    await informer.start();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Desired vs observed, as a plan: what to apply (and why), what to prune. Pure, so Audit mode
+ * is "report the plan" and a workspace in sync is "the plan is empty".
+ */
+import { createHash } from "node:crypto";
+import { GROUP } from "../api/constants.js";
+import { sameQuantity } from "../api/quantity.js";
+import type { DesiredObject } from "../baseline/objects.js";
+
+/** Annotation holding the hash of what the operator last applied to an object. */
+export const APPLIED_HASH_ANNOTATION = `${GROUP}/applied-hash`;
+
+/** An observed object, as the caches hold it. */
+export interface ObservedObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: unknown;
+  };
+  [field: string]: unknown;
+}
+
+/** Why an object must be applied. */
+export type ApplyReason =
+  /** absent: first creation, or re-creation after someone deleted it */
+  | "Missing"
+  /** present, but a field the operator sets differs: drift if the operator applied this version before */
+  | "Differs"
+  /** present and untouched, but the spec changed what it should hold */
+  | "Outdated";
+
+/** One object to apply. */
+export interface PlannedApply {
+  readonly object: DesiredObject;
+  readonly reason: ApplyReason;
+  /** True when this undoes someone else's change to what the operator had applied (drift). */
+  readonly drift: boolean;
+}
+
+/** One object to delete. */
+export interface PlannedPrune {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string;
+}
+
+/** The difference between desired and observed. */
+export interface Plan {
+  readonly apply: PlannedApply[];
+  readonly prune: PlannedPrune[];
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A short stable hash of a desired object's content. */
+export function contentHash(obj: DesiredObject): string {
+  return createHash("sha256").update(stableStringify(obj)).digest("hex").slice(0, 16);
+}
+
+/** The object with its content hash recorded in an annotation (what gets applied). */
+export function withAppliedHash(obj: DesiredObject): DesiredObject {
+  const hash = contentHash(obj);
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, annotations: { ...(obj.metadata.annotations ?? {}), [APPLIED_HASH_ANNOTATION]: hash } },
+  };
+}
+
+/**
+ * Whether every field the operator sets is present and equal in the observed object.
+ * Maps may hold more keys (the server's defaults, other owners' labels); lists must match
+ * item for item (an extra rule in our NetworkPolicy is drift); quantities compare by value.
+ */
+export function contains(desired: unknown, observed: unknown, inSpec = false): boolean {
+  if (Array.isArray(desired)) {
+    return (
+      Array.isArray(observed) &&
+      desired.length === observed.length &&
+      desired.every((item, i) => contains(item, observed[i], inSpec))
+    );
+  }
+  if (desired !== null && typeof desired === "object") {
+    if (observed === null || typeof observed !== "object" || Array.isArray(observed)) return false;
+    const obs = observed as Record<string, unknown>;
+    return Object.entries(desired as Record<string, unknown>).every(
+      ([key, value]) => value === undefined || contains(value, obs[key], inSpec || key === "spec"),
+    );
+  }
+  if (inSpec && typeof desired === "string" && typeof observed === "string") return sameQuantity(desired, observed);
+  return desired === observed;
+}
+
+/** `kind/namespace/name`, the identity of an object across desired and observed. */
+export function objectKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ""}/${name}`;
+}
+
+/**
+ * Plans one workspace. `observed(kind, ns, name)` reads the caches; `managed` is every object the
+ * caches hold with this workspace's labels (prune candidates); `converged` says whether the
+ * workspace was fully in place at this generation before (so a missing object is drift).
+ */
+export function plan(
+  desired: readonly DesiredObject[],
+  observed: (kind: string, namespace: string | undefined, name: string) => ObservedObject | undefined,
+  managed: readonly ObservedObject[],
+  converged: boolean,
+): Plan {
+  const apply: PlannedApply[] = [];
+  const wanted = new Set<string>();
+  for (const raw of desired) {
+    const object = withAppliedHash(raw);
+    wanted.add(objectKey(object.kind, object.metadata.namespace, object.metadata.name));
+    const current = observed(object.kind, object.metadata.namespace, object.metadata.name);
+    if (!current || current.metadata?.deletionTimestamp) {
+      apply.push({ object, reason: "Missing", drift: converged });
+      continue;
+    }
+    // Lists from the API server carry no apiVersion/kind on their items: compare the rest.
+    if (contains({ ...object, apiVersion: undefined, kind: undefined }, current)) continue;
+    const appliedBefore = current.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
+    const sameVersion = appliedBefore === object.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+    apply.push({ object, reason: sameVersion ? "Differs" : "Outdated", drift: sameVersion });
+  }
+  const prune: PlannedPrune[] = [];
+  for (const obj of managed) {
+    const meta = obj.metadata ?? {};
+    if (!obj.kind || !meta.name || obj.kind === "Namespace") continue;
+    if (wanted.has(objectKey(obj.kind, meta.namespace, meta.name))) continue;
+    prune.push({
+      kind: obj.kind,
+      apiVersion: obj.apiVersion ?? "",
+      namespace: meta.namespace ?? "",
+      name: meta.name,
+      ...(meta.uid ? { uid: meta.uid } : {}),
+    });
+  }
+  return { apply, prune };
+}

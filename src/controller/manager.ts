@@ -1,0 +1,217 @@
+/**
+ * Wires the loop: caches → event routing → work queue → reconciler, with a periodic resync,
+ * optional leader election and one AbortSignal for start and stop.
+ * Start order: caches, wait for sync, leader election, workers. Stop in reverse.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { WORKSPACE_LABEL } from "../api/constants.js";
+import type { SecureWorkspace } from "../api/types.js";
+import { controlOf } from "../baseline/index.js";
+import { KubeClient, type KubeObject } from "../kube/client.js";
+import { errorMessage } from "../kube/errors.js";
+import { EventRecorder } from "../observability/events.js";
+import type { Metrics } from "../observability/metrics.js";
+import { ClusterCache, type CacheEventType } from "./cache.js";
+import { LeaderElector } from "./leader-election.js";
+import { MeshDetector } from "./mesh-detector.js";
+import { WorkQueue, type ReconcileResult } from "./queue.js";
+import { Reconciler, type ReconcileReport } from "./reconciler.js";
+
+/** Logging as the manager needs it (winston's logger fits). */
+export interface ManagerLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Manager settings; each default is given. */
+export interface ManagerOptions {
+  readonly kc: KubeConfig;
+  readonly log: ManagerLog;
+  readonly metrics?: Metrics;
+  /** Parallel reconciles (default 4). */
+  readonly workers?: number;
+  /** Full resync period in ms, the safety net (default 10 min; 0 disables). */
+  readonly resyncPeriodMs?: number;
+  /** The operator's namespace: never owned by a workspace (default secure-workspace-system). */
+  readonly operatorNamespace?: string;
+  /** Leader election on a Lease in operatorNamespace (default off). */
+  readonly leaderElection?: { readonly enabled: boolean; readonly leaseName?: string; readonly identity?: string };
+  /** Server-side watch timeout in seconds (default 300). */
+  readonly watchTimeoutSeconds?: number;
+  /** How long shutdown waits for in-flight reconciles (default 10 s). */
+  readonly shutdownGraceMs?: number;
+}
+
+/** The running operator. */
+export class Manager {
+  readonly kube: KubeClient;
+  readonly cache: ClusterCache;
+  readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly generations = new Map<string, string>();
+  /** namespace name → workspaces that list it (to wake them when it appears or is released). */
+  private readonly listedBy = new Map<string, Set<string>>();
+  private elector: LeaderElector | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private leading = false;
+  private started = false;
+
+  constructor(private readonly options: ManagerOptions) {
+    const metrics = options.metrics;
+    this.kube = new KubeClient(options.kc, {
+      ...(metrics ? { onRequest: (verb: string, code: number): void => metrics.apiRequest(verb, code) } : {}),
+    });
+    this.cache = new ClusterCache(options.kc, this.kube, {
+      ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+    });
+    this.queue = new WorkQueue({
+      workers: options.workers ?? 4,
+      ...(metrics ? { onMetrics: metrics.queueSink("secureworkspace") } : {}),
+      onError: (key, err) => options.log.warn("reconcile failed; retrying with back-off", { workspace: key, error: errorMessage(err) }),
+    });
+    const events = new EventRecorder(this.kube, options.leaderElection?.identity ?? "secure-workspace-operator", (err) =>
+      options.log.warn("event not recorded", { error: errorMessage(err) }),
+    );
+    this.reconciler = new Reconciler({
+      kube: this.kube,
+      cache: this.cache,
+      mesh: new MeshDetector(this.kube),
+      events,
+      operatorNamespace: options.operatorNamespace ?? "secure-workspace-system",
+      onReport: (r) => this.onReport(r),
+    });
+    this.cache.onChange((kind, type, obj) => this.route(kind, type, obj));
+  }
+
+  /** True once the caches have synced (readiness). */
+  get synced(): boolean {
+    return this.started && this.cache.synced;
+  }
+
+  /** True while this replica leads (always true without leader election). */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Runs until `signal` aborts; resolves after a clean stop. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { log } = this.options;
+    await this.cache.start();
+    this.started = true;
+    await this.cache.waitForSync(signal);
+    if (signal.aborted) return this.stop();
+    log.info("caches synced");
+    const le = this.options.leaderElection;
+    if (le?.enabled) {
+      const leadership = new AbortController();
+      signal.addEventListener("abort", () => leadership.abort(), { once: true });
+      this.elector = new LeaderElector({
+        kube: this.kube,
+        namespace: this.options.operatorNamespace ?? "secure-workspace-system",
+        name: le.leaseName ?? "secure-workspace-operator",
+        ...(le.identity ? { identity: le.identity } : {}),
+        onStartedLeading: () => this.startWorkers(signal),
+        onStoppedLeading: () => {
+          // Like controller-runtime: a replica that lost its lease stops working at once.
+          log.error("lost leadership; stopping");
+          this.leading = false;
+          this.options.metrics?.setLeader(false);
+          void this.queue.shutdown(0);
+        },
+        onNewLeader: (identity: string) => log.info("leader", { identity }),
+      });
+      await this.elector.run(leadership.signal);
+    } else {
+      this.startWorkers(signal);
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    await this.stop();
+  }
+
+  private startWorkers(signal: AbortSignal): void {
+    if (this.leading) return;
+    this.leading = true;
+    this.options.metrics?.setLeader(true);
+    this.options.log.info("starting workers", { workers: this.options.workers ?? 4 });
+    this.queue.start(async (key) => this.timedReconcile(key), signal);
+    for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
+    const period = this.options.resyncPeriodMs ?? 600_000;
+    if (period > 0) {
+      this.resyncTimer = setInterval(() => {
+        for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
+      }, period);
+      this.resyncTimer.unref();
+    }
+  }
+
+  private async timedReconcile(key: string): Promise<ReconcileResult> {
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await this.reconciler.reconcile(key);
+      this.options.metrics?.observeReconcile(seconds(), result.requeueAfterMs ? "requeue_after" : "success");
+      return result;
+    } catch (err) {
+      this.options.metrics?.observeReconcile(seconds(), "error");
+      throw err;
+    }
+  }
+
+  private async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
+    const finished = await this.queue.shutdown(this.options.shutdownGraceMs ?? 10_000);
+    if (!finished) this.options.log.warn("shutdown: in-flight reconciles did not finish in time");
+    await this.cache.stop();
+    this.kube.close();
+    this.leading = false;
+    this.options.log.info("stopped");
+  }
+
+  /** Maps a cache change to the workspace keys it concerns. */
+  private route(kind: string, type: CacheEventType, obj: KubeObject): void {
+    if (kind === "SecureWorkspace") return this.routeWorkspace(type, obj as unknown as SecureWorkspace);
+    const owner = obj.metadata.labels?.[WORKSPACE_LABEL];
+    if (owner) this.queue.add(owner);
+    if (kind === "Namespace") for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
+  }
+
+  /** Status writes do not change generation: they must not wake the loop again. */
+  private routeWorkspace(type: CacheEventType, ws: SecureWorkspace): void {
+    const name = ws.metadata.name;
+    for (const set of this.listedBy.values()) set.delete(name);
+    if (type === "delete") {
+      this.generations.delete(name);
+      this.queue.add(name);
+      return;
+    }
+    for (const ns of Array.isArray(ws.spec?.namespaces) ? ws.spec.namespaces : []) {
+      if (typeof ns?.name !== "string") continue;
+      let set = this.listedBy.get(ns.name);
+      if (!set) this.listedBy.set(ns.name, (set = new Set()));
+      set.add(name);
+    }
+    const fingerprint = `${ws.metadata.generation ?? 0}/${ws.metadata.deletionTimestamp ?? ""}`;
+    if (this.generations.get(name) === fingerprint) return;
+    this.generations.set(name, fingerprint);
+    this.queue.add(name);
+  }
+
+  private onReport(r: ReconcileReport): void {
+    const { log, metrics } = this.options;
+    for (const d of r.corrected) metrics?.driftCorrected(controlOf(d.object));
+    if (r.writes > 0 || r.outcome !== "enforced")
+      log.info("reconciled", { workspace: r.workspace, outcome: r.outcome, writes: r.writes, corrected: r.corrected.length, pruned: r.pruned });
+    else log.debug("in sync", { workspace: r.workspace });
+    if (metrics) {
+      const all = this.cache.list("SecureWorkspace");
+      const ready = all.filter((w) => (w["status"] as SecureWorkspace["status"])?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
+      metrics.setWorkspaces(ready, all.length - ready);
+    }
+  }
+}

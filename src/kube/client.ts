@@ -1,0 +1,272 @@
+/**
+ * The one place that speaks HTTP to the API server for writes and reads (informers use
+ * client-node's watch). Auth and TLS come from a client-node KubeConfig; requests share one
+ * keep-alive agent so a busy reconcile loop does not pay a TLS handshake per call.
+ */
+import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
+import { request as httpRequest } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { FIELD_MANAGER } from "../api/constants.js";
+import { ApiError } from "./errors.js";
+import { collectionPath, groupVersionPath, objectPath, resourceOf, type ResourceType } from "./resources.js";
+
+/** A Kubernetes object as the client sees it. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+/** A list answer. */
+export interface KubeList<T> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+/** Called after every request, for metrics (verb: get, list, create, apply, delete, ...). */
+export type RequestObserver = (verb: string, statusCode: number) => void;
+
+/** Options for {@link KubeClient}. */
+export interface KubeClientOptions {
+  /** Max parallel connections to the API server (default 32). */
+  readonly maxSockets?: number;
+  /** Per-request timeout in ms (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Metrics hook. */
+  readonly onRequest?: RequestObserver;
+  /** Server-side-apply field manager (default the operator's; tests and tools set their own). */
+  readonly fieldManager?: string;
+}
+
+interface RequestSpec {
+  readonly verb: string;
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
+  readonly path: string;
+  readonly query?: Record<string, string | undefined>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+}
+
+/** A thin typed client: server-side apply with one field manager, get, list, delete, discovery. */
+export class KubeClient {
+  private agent: Agent | undefined;
+  private readonly server: URL;
+  private readonly fieldManager: string;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: KubeClientOptions = {},
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.server = new URL(cluster.server);
+    this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
+  }
+
+  /** Server-side apply (force: the operator owns these fields) with the operator's field manager. */
+  async apply<T extends KubeObject>(obj: KubeObject, options: { dryRun?: boolean } = {}): Promise<T> {
+    const r = resourceOf(obj.apiVersion, obj.kind);
+    return this.send<T>({
+      verb: "apply",
+      method: "PATCH",
+      path: objectPath(r, obj.metadata.name, obj.metadata.namespace),
+      query: { fieldManager: this.fieldManager, force: "true", dryRun: options.dryRun ? "All" : undefined },
+      body: obj,
+      contentType: "application/apply-patch+yaml",
+    });
+  }
+
+  /** Server-side apply to a cluster-scoped object's status subresource. */
+  async applyStatus<T extends KubeObject>(obj: KubeObject): Promise<T> {
+    const r = resourceOf(obj.apiVersion, obj.kind);
+    return this.send<T>({
+      verb: "apply-status",
+      method: "PATCH",
+      path: `${objectPath(r, obj.metadata.name, obj.metadata.namespace)}/status`,
+      query: { fieldManager: this.fieldManager, force: "true" },
+      body: obj,
+      contentType: "application/apply-patch+yaml",
+    });
+  }
+
+  /** A JSON merge patch (used only to remove our finalizer, which SSA cannot drop from a list it shares). */
+  async mergePatch<T extends KubeObject>(r: ResourceType, name: string, patch: unknown, namespace?: string): Promise<T> {
+    return this.send<T>({
+      verb: "patch",
+      method: "PATCH",
+      path: objectPath(r, name, namespace),
+      body: patch,
+      contentType: "application/merge-patch+json",
+    });
+  }
+
+  /** Creates an object. */
+  async create<T extends KubeObject>(obj: KubeObject): Promise<T> {
+    const r = resourceOf(obj.apiVersion, obj.kind);
+    return this.send<T>({ verb: "create", method: "POST", path: collectionPath(r, obj.metadata.namespace), body: obj });
+  }
+
+  /**
+   * Replaces an object (PUT). With `metadata.resourceVersion` set, a write by anyone else since that
+   * version makes it a 409 Conflict: optimistic concurrency, as leader election needs.
+   */
+  async replace<T extends KubeObject>(obj: KubeObject): Promise<T> {
+    const r = resourceOf(obj.apiVersion, obj.kind);
+    return this.send<T>({ verb: "update", method: "PUT", path: objectPath(r, obj.metadata.name, obj.metadata.namespace), body: obj });
+  }
+
+  /** Reads an object; a missing object is an ApiError with statusCode 404. */
+  async get<T extends KubeObject>(r: ResourceType, name: string, namespace?: string): Promise<T> {
+    return this.send<T>({ verb: "get", method: "GET", path: objectPath(r, name, namespace) });
+  }
+
+  /** Lists objects (all namespaces when namespace is undefined). */
+  async list<T extends KubeObject>(
+    r: ResourceType,
+    options: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<KubeList<T>> {
+    return this.send<KubeList<T>>({
+      verb: "list",
+      method: "GET",
+      path: collectionPath(r, options.namespace),
+      query: { labelSelector: options.labelSelector },
+    });
+  }
+
+  /** Deletes an object with a UID/resourceVersion precondition when given. Missing is not an error. */
+  async delete(
+    r: ResourceType,
+    name: string,
+    namespace?: string,
+    options: { uid?: string; propagationPolicy?: "Background" | "Foreground" | "Orphan" } = {},
+  ): Promise<boolean> {
+    try {
+      await this.send({
+        verb: "delete",
+        method: "DELETE",
+        path: objectPath(r, name, namespace),
+        body: {
+          apiVersion: "v1",
+          kind: "DeleteOptions",
+          ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
+          propagationPolicy: options.propagationPolicy ?? "Background",
+        },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  /** Whether the API server serves a resource (e.g. Istio's peerauthentications). Not cached across calls. */
+  async serves(apiVersion: string, plural: string): Promise<boolean> {
+    try {
+      const list = await this.send<{ resources: Array<{ name: string }> }>({
+        verb: "discovery",
+        method: "GET",
+        path: groupVersionPath(apiVersion),
+      });
+      return list.resources.some((r) => r.name === plural);
+    } catch (err) {
+      if (err instanceof ApiError && err.statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  /** Mints a ServiceAccount token with the TokenRequest API. */
+  async requestToken(namespace: string, serviceAccount: string, expirationSeconds = 3600): Promise<string> {
+    const r = resourceOf("v1", "ServiceAccount");
+    const answer = await this.send<{ status: { token: string } }>({
+      verb: "create",
+      method: "POST",
+      path: `${objectPath(r, serviceAccount, namespace)}/token`,
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds } },
+    });
+    return answer.status.token;
+  }
+
+  /** Frees sockets. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  private async send<T>(spec: RequestSpec): Promise<T> {
+    const url = new URL(spec.path, this.server);
+    url.pathname = (this.server.pathname.replace(/\/$/, "") + spec.path).replace(/\/+/g, "/");
+    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const opts: RequestOptions = { method: spec.method, headers: { Accept: "application/json" } };
+    await this.kc.applyToHTTPSOptions(opts);
+    if (url.protocol === "https:") opts.agent = this.agentFor(opts);
+    else delete opts.agent;
+    const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    const headers = { ...(opts.headers as Record<string, string>) };
+    if (payload !== undefined) {
+      headers["Content-Type"] = spec.contentType ?? "application/json";
+      headers["Content-Length"] = String(Buffer.byteLength(payload));
+    }
+    opts.headers = headers;
+    opts.timeout = this.options.timeoutMs ?? 30_000;
+    const { status, body } = await this.roundTrip(url, opts, payload);
+    this.options.onRequest?.(spec.verb, status);
+    if (status < 200 || status >= 300) throw this.toError(spec, status, body);
+    return (body ? JSON.parse(body) : {}) as T;
+  }
+
+  private agentFor(opts: RequestOptions): Agent {
+    if (!this.agent) {
+      this.agent = new Agent({
+        keepAlive: true,
+        maxSockets: this.options.maxSockets ?? 32,
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      });
+    }
+    return this.agent;
+  }
+
+  private roundTrip(url: URL, opts: RequestOptions, payload?: string): Promise<{ status: number; body: string }> {
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("timeout", () => req.destroy(new Error(`request timed out after ${String(opts.timeout)} ms`)));
+      req.on("error", (err) => {
+        this.options.onRequest?.("error", 0);
+        reject(err);
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  private toError(spec: RequestSpec, status: number, body: string): ApiError {
+    let reason = "";
+    let message = body.slice(0, 500);
+    try {
+      const parsed = JSON.parse(body) as { reason?: string; message?: string };
+      reason = parsed.reason ?? "";
+      message = parsed.message ?? message;
+    } catch {
+      // not a Status object: keep the raw text
+    }
+    return new ApiError(`${spec.verb} ${spec.path}: ${status} ${reason}: ${message}`, status, reason, message);
+  }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The operator process: configuration → logger, metrics, health server → Manager.
+ * SIGTERM/SIGINT: stop taking work, finish in-flight reconciles (bounded), release the
+ * lease, exit 0.
+ */
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { KubeConfig } from "@kubernetes/client-node";
+import { ConfigError, loadConfig, usage, type OperatorConfig } from "./config.js";
+import { Manager } from "./controller/manager.js";
+import { startHealthServer } from "./observability/health.js";
+import { createLogger } from "./observability/logger.js";
+import { Metrics } from "./observability/metrics.js";
+
+function kubeConfigFor(config: OperatorConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.inCluster) kc.loadFromCluster();
+  else if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+async function main(): Promise<number> {
+  let config: OperatorConfig | "help";
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`secure-workspace-operator: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  const metrics = new Metrics();
+  const identity = `${hostname()}_${randomBytes(4).toString("hex")}`;
+  const manager = new Manager({
+    kc: kubeConfigFor(config),
+    log,
+    metrics,
+    workers: config.workers,
+    resyncPeriodMs: config.resyncPeriodMs,
+    operatorNamespace: config.namespace,
+    leaderElection: { enabled: config.leaderElect, leaseName: config.leaseName, identity },
+    watchTimeoutSeconds: config.watchTimeoutSeconds,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+  const health = await startHealthServer({
+    port: config.healthPort,
+    host: config.healthHost,
+    metrics,
+    isLive: () => true,
+    isReady: () => manager.synced,
+  });
+  log.info("started", { identity, healthPort: health.port, workers: config.workers, leaderElect: config.leaderElect });
+  const stop = new AbortController();
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(signal, () => {
+      log.info("shutting down", { signal });
+      stop.abort();
+    });
+  await manager.run(stop.signal);
+  await health.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`secure-workspace-operator: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

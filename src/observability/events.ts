@@ -1,0 +1,48 @@
+/**
+ * Kubernetes Events (events.k8s.io/v1) about a SecureWorkspace. The workspace is cluster-scoped,
+ * so, as client-go does, its Events live in the `default` namespace.
+ */
+import { randomBytes } from "node:crypto";
+import { API_VERSION, KIND } from "../api/constants.js";
+import type { KubeClient } from "../kube/client.js";
+
+/** Normal or Warning. */
+export type EventType = "Normal" | "Warning";
+
+/** What an Event is about. */
+export interface EventSubject {
+  readonly name: string;
+  readonly uid?: string;
+}
+
+/** Records Events; failures are reported to `onError`, never thrown into the reconcile. */
+export class EventRecorder {
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly instance: string,
+    private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly namespace = "default",
+  ) {}
+
+  /** Emits one Event (fire and forget, awaited so callers can order writes). */
+  async emit(subject: EventSubject, type: EventType, reason: string, action: string, note: string): Promise<void> {
+    const now = new Date().toISOString().replace("Z", "000Z");
+    try {
+      await this.kube.create({
+        apiVersion: "events.k8s.io/v1",
+        kind: "Event",
+        metadata: { name: `${subject.name}.${randomBytes(8).toString("hex")}`, namespace: this.namespace },
+        eventTime: now,
+        type,
+        reason,
+        action,
+        note: note.length > 1000 ? `${note.slice(0, 997)}...` : note,
+        reportingController: "secureworkspace.io/operator",
+        reportingInstance: this.instance,
+        regarding: { apiVersion: API_VERSION, kind: KIND, name: subject.name, ...(subject.uid ? { uid: subject.uid } : {}) },
+      });
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}
