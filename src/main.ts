@@ -37,7 +37,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  const metrics = new Metrics();
+  const metrics = new Metrics({ leaseName: config.leaseName });
   const identity = `${hostname()}_${randomBytes(4).toString("hex")}`;
   const manager = new Manager({
     kc: kubeConfigFor(config),
@@ -64,9 +64,10 @@ async function main(): Promise<number> {
       log.info("shutting down", { signal });
       stop.abort();
     });
-  await manager.run(stop.signal);
+  const outcome = await manager.run(stop.signal);
   await health.close();
-  return 0;
+  // A replica that lost its lease exits non-zero so its supervisor restarts it as a standby.
+  return outcome === "lost" ? 1 : 0;
 }
 
 main().then(

@@ -198,16 +198,11 @@ function checkObject(value: Record<string, unknown>, schema: SchemaNode, at: str
     if (!present(key)) continue;
     const propertySchema = properties[key];
     if (propertySchema) {
-      // metadata is ObjectMeta: the server validates it itself, the CRD schema only says "object".
-      if (at === "" && key === "metadata") {
-        if (!isRecord(child))
-          out.push({ path: key, message: `must be of type object, got ${typeOf(child)}` });
-        continue;
-      }
       checkNode(child, propertySchema, join(at, key), out);
     } else if (isRecord(additional)) {
       checkNode(child, additional, `${at}[${key}]`, out);
-    } else if (additional !== true && !schema["x-kubernetes-preserve-unknown-fields"]) {
+    } else if (at !== "metadata" && additional !== true && !schema["x-kubernetes-preserve-unknown-fields"]) {
+      // metadata is ObjectMeta: a CRD may only restrict name and generateName, the rest is the server's.
       out.push({ path: join(at, key), message: `unknown field "${key}" (the API server would prune it)` });
     }
   }

@@ -38,7 +38,9 @@ function policy(
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: objectMeta(ctx, namespace, name),
-    spec: { podSelector: {}, policyTypes, ...rules },
+    // Both rule lists always set (empty when unused): the operator owns them, so a rule someone
+    // adds to a managed policy is drift that the next apply removes.
+    spec: { podSelector: {}, policyTypes, ingress: [], egress: [], ...rules },
   };
 }
 

@@ -19,11 +19,29 @@ export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject
 const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
 
+/**
+ * Whether an object is at least as new as a resourceVersion. resourceVersions are opaque to
+ * clients in general; the API server backed by etcd issues increasing integers, and only when
+ * both are integers is an order assumed. Otherwise only equality counts.
+ */
+export function newerOrSame(obj: KubeObject, resourceVersion: string): boolean {
+  const rv = obj.metadata.resourceVersion ?? "";
+  if (rv === resourceVersion) return true;
+  if (/^\d+$/.test(rv) && /^\d+$/.test(resourceVersion)) return BigInt(rv) >= BigInt(resourceVersion);
+  return false;
+}
+
+/** Whether an object is strictly newer than a resourceVersion (see {@link newerOrSame}). */
+export function newer(obj: KubeObject, resourceVersion: string): boolean {
+  return obj.metadata.resourceVersion !== resourceVersion && newerOrSame(obj, resourceVersion);
+}
+
 /** Informers for workspaces, namespaces and each managed kind. */
 export class ClusterCache {
   private readonly informers = new Map<string, ResilientInformer<KubeObject>>();
   private readonly byWorkspace = new Map<string, Map<string, KubeObject>>();
   private readonly workspaceOfKey = new Map<string, string>();
+  private readonly ownWrites = new Map<string, { resourceVersion: string; object: KubeObject | undefined }>();
   private readonly listeners: CacheListener[] = [];
 
   constructor(
@@ -44,9 +62,13 @@ export class ClusterCache {
     for (const kind of NAMESPACED_MANAGED_KINDS) if (!MESH_KINDS.includes(kind)) await this.startKind(kind, MANAGED_SELECTOR);
   }
 
-  /** Starts the Istio informers once their CRDs are served (idempotent). */
-  async startMeshKinds(): Promise<void> {
+  /**
+   * Starts the Istio informers once their CRDs are served (idempotent) and waits for their first
+   * list: planning against an unsynced cache would see every existing object as missing.
+   */
+  async startMeshKinds(signal: AbortSignal = new AbortController().signal): Promise<void> {
     for (const kind of MESH_KINDS) if (!this.informers.has(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+    await Promise.all(MESH_KINDS.map((kind) => this.informers.get(kind)?.waitForSync(signal)));
   }
 
   /** Whether an informer for a kind runs. */
@@ -70,13 +92,33 @@ export class ClusterCache {
     this.informers.clear();
     this.byWorkspace.clear();
     this.workspaceOfKey.clear();
+    this.ownWrites.clear();
   }
 
-  /** One object from the cache, or undefined. */
+  /** One object, from the cache or, until the cache catches up, from the operator's own last write. */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const informer = this.informers.get(kind);
-    const obj = informer?.get(name, resourceOfKind(kind).namespaced ? namespace : undefined);
-    return obj ? this.stamp(kind, obj) : undefined;
+    const ns = resourceOfKind(kind).namespaced ? namespace : undefined;
+    const cached = this.informers.get(kind)?.get(name, ns);
+    const own = this.ownWrites.get(objectKey(kind, ns, name));
+    if (own?.object === undefined && own) {
+      // A delete of ours: hide the cached copy unless something newer (a re-creation) arrived.
+      return cached && newer(cached, own.resourceVersion) ? this.stamp(kind, cached) : undefined;
+    }
+    if (own?.object && (!cached || !newerOrSame(cached, own.resourceVersion))) return this.stamp(kind, own.object);
+    return cached ? this.stamp(kind, cached) : undefined;
+  }
+
+  /**
+   * Read-your-writes: remembers what a write returned (or that a delete happened) so the next
+   * reconcile, which may run before the watch event arrives, does not see stale state and
+   * redo the write (or count its own write as drift). Forgotten once the cache catches up.
+   */
+  recordWrite(kind: string, obj: KubeObject, deleted = false): void {
+    const rv = obj.metadata.resourceVersion;
+    if (!rv) return;
+    const r = resourceOfKind(kind);
+    const key = objectKey(kind, r.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name);
+    this.ownWrites.set(key, { resourceVersion: rv, object: deleted ? undefined : obj });
   }
 
   /** Every cached object of a kind. */
@@ -89,9 +131,20 @@ export class ClusterCache {
     return this.get("SecureWorkspace", undefined, name) as unknown as SecureWorkspace | undefined;
   }
 
-  /** Every managed namespaced object labelled with this workspace. */
+  /** Every managed namespaced object labelled with this workspace (minus ones the operator just deleted). */
   managedBy(workspace: string): ObservedObject[] {
-    return [...(this.byWorkspace.get(workspace)?.values() ?? [])];
+    return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter(
+      (o) => this.get(o.kind, o.metadata.namespace, o.metadata.name) !== undefined,
+    );
+  }
+
+  /** Drops a remembered write once the watch has delivered it (or anything newer, or a delete). */
+  private catchUp(kind: string, type: CacheEventType, obj: KubeObject): void {
+    const key = objectKey(kind, resourceOfKind(kind).namespaced ? obj.metadata.namespace : undefined, obj.metadata.name);
+    const own = this.ownWrites.get(key);
+    if (!own) return;
+    const caughtUp = own.object === undefined ? newer(obj, own.resourceVersion) : newerOrSame(obj, own.resourceVersion);
+    if (type === "delete" || caughtUp) this.ownWrites.delete(key);
   }
 
   private stamp(kind: string, obj: KubeObject): KubeObject {
@@ -130,6 +183,7 @@ export class ClusterCache {
     const managed = (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
     for (const type of ["add", "update", "delete"] as const) {
       informer.on(type, (obj: KubeObject) => {
+        this.catchUp(kind, type, obj);
         if (managed) this.index(kind, type, obj);
         for (const listener of this.listeners) listener(kind, type, obj);
       });

@@ -100,10 +100,14 @@ export function resolveTimings(options: Partial<LeaderElectionTimings>): LeaderE
   };
   if (!(t.retryPeriodMs > 0)) throw new Error(`retryPeriodMs must be positive, got ${t.retryPeriodMs}`);
   if (!(t.leaseDurationMs > t.renewDeadlineMs)) {
-    throw new Error(`leaseDurationMs (${t.leaseDurationMs}) must be greater than renewDeadlineMs (${t.renewDeadlineMs})`);
+    throw new Error(
+      `leaseDurationMs (${t.leaseDurationMs}) must be greater than renewDeadlineMs (${t.renewDeadlineMs})`,
+    );
   }
   if (!(t.renewDeadlineMs > JITTER_FACTOR * t.retryPeriodMs)) {
-    throw new Error(`renewDeadlineMs (${t.renewDeadlineMs}) must be greater than ${JITTER_FACTOR} × retryPeriodMs (${t.retryPeriodMs})`);
+    throw new Error(
+      `renewDeadlineMs (${t.renewDeadlineMs}) must be greater than ${JITTER_FACTOR} × retryPeriodMs (${t.retryPeriodMs})`,
+    );
   }
   return t;
 }
@@ -247,7 +251,8 @@ export class LeaderElector {
 
   /** Validates the timings (see {@link resolveTimings}); nothing runs until {@link run}. */
   constructor(private readonly options: LeaderElectorOptions) {
-    if (!options.name || !options.namespace) throw new Error("leader election needs a Lease name and namespace");
+    if (!options.name || !options.namespace)
+      throw new Error("leader election needs a Lease name and namespace");
     this.timings = resolveTimings(options);
     this.leaseDurationSeconds = Math.ceil(this.timings.leaseDurationMs / 1000);
     this.identity = options.identity ?? `${hostname()}_${randomUUID()}`;
@@ -280,7 +285,14 @@ export class LeaderElector {
       this.holding = false;
       this.running = false;
     }
-    if (this.failure) throw this.failure;
+    // Read through a method: TypeScript narrowed the field to `undefined` at the reset above and cannot
+    // see that callbacks set it meanwhile.
+    const failure = this.callbackFailure();
+    if (failure) throw failure;
+  }
+
+  private callbackFailure(): Error | undefined {
+    return this.failure;
   }
 
   /** The acquire/renew loop; returns on `stop` or when leadership is lost. */
@@ -334,7 +346,12 @@ export class LeaderElector {
     if (current === undefined) {
       const spec = claimSpec(undefined, this.identity, now, this.leaseDurationSeconds);
       // A 409 here means another candidate created it first: a lost race, retried by the loop.
-      await kube.create<Lease>({ apiVersion: LEASE.apiVersion, kind: LEASE.kind, metadata: { name, namespace }, spec });
+      await kube.create<Lease>({
+        apiVersion: LEASE.apiVersion,
+        kind: LEASE.kind,
+        metadata: { name, namespace },
+        spec,
+      });
       this.observe(spec, now);
       return { kind: "acquired", sentAtMs: now };
     }

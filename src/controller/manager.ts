@@ -95,42 +95,66 @@ export class Manager {
     return this.leading;
   }
 
-  /** Runs until `signal` aborts; resolves after a clean stop. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Runs until `signal` aborts (resolves "stopped") or, with leader election, until the lease
+   * is lost (resolves "lost": the process should exit non-zero, as controller-runtime does).
+   * Stop order: workers drain first, then the lease is released, then the caches stop, so a
+   * standby never starts while this replica still writes.
+   */
+  async run(signal: AbortSignal): Promise<"stopped" | "lost"> {
     const { log } = this.options;
     await this.cache.start();
     this.started = true;
-    await this.cache.waitForSync(signal);
-    if (signal.aborted) return this.stop();
+    await this.cache.waitForSync(signal).catch((err: unknown) => {
+      if (!signal.aborted) throw err;
+    });
+    if (signal.aborted) {
+      await this.stop();
+      return "stopped";
+    }
     log.info("caches synced");
     const le = this.options.leaderElection;
-    if (le?.enabled) {
-      const leadership = new AbortController();
-      signal.addEventListener("abort", () => leadership.abort(), { once: true });
-      this.elector = new LeaderElector({
-        kube: this.kube,
-        namespace: this.options.operatorNamespace ?? "secure-workspace-system",
-        name: le.leaseName ?? "secure-workspace-operator",
-        ...(le.identity ? { identity: le.identity } : {}),
-        onStartedLeading: () => this.startWorkers(signal),
-        onStoppedLeading: () => {
-          // Like controller-runtime: a replica that lost its lease stops working at once.
-          log.error("lost leadership; stopping");
-          this.leading = false;
-          this.options.metrics?.setLeader(false);
-          void this.queue.shutdown(0);
-        },
-        onNewLeader: (identity: string) => log.info("leader", { identity }),
-      });
-      await this.elector.run(leadership.signal);
-    } else {
+    if (!le?.enabled) {
       this.startWorkers(signal);
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve();
         else signal.addEventListener("abort", () => resolve(), { once: true });
       });
+      await this.stop();
+      return "stopped";
     }
+    let lost = false;
+    const leadership = new AbortController();
+    const workers = new AbortController();
+    const drainThenRelease = async (): Promise<void> => {
+      await this.drain();
+      leadership.abort();
+    };
+    signal.addEventListener("abort", () => void drainThenRelease(), { once: true });
+    this.elector = new LeaderElector({
+      kube: this.kube,
+      namespace: this.options.operatorNamespace ?? "secure-workspace-system",
+      name: le.leaseName ?? "secure-workspace-operator",
+      ...(le.identity ? { identity: le.identity } : {}),
+      onStartedLeading: () => this.startWorkers(workers.signal),
+      onStoppedLeading: (reason) => {
+        this.leading = false;
+        this.options.metrics?.setLeader(false);
+        if (reason === "lost") {
+          lost = true;
+          log.error("lost leadership; stopping");
+          workers.abort();
+          void this.queue.shutdown(0);
+        }
+      },
+      onNewLeader: (identity) => log.info("leader", { identity }),
+      onError: (err) => log.warn("leader election", { error: errorMessage(err) }),
+    });
+    if (signal.aborted) leadership.abort();
+    await this.elector.run(leadership.signal);
+    workers.abort();
     await this.stop();
+    return lost ? "lost" : "stopped";
   }
 
   private startWorkers(signal: AbortSignal): void {
@@ -162,11 +186,16 @@ export class Manager {
     }
   }
 
-  private async stop(): Promise<void> {
+  /** Stops taking work and waits (bounded) for in-flight reconciles. Idempotent. */
+  private async drain(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
     const finished = await this.queue.shutdown(this.options.shutdownGraceMs ?? 10_000);
     if (!finished) this.options.log.warn("shutdown: in-flight reconciles did not finish in time");
+  }
+
+  private async stop(): Promise<void> {
+    await this.drain();
     await this.cache.stop();
     this.kube.close();
     this.leading = false;
@@ -206,7 +235,14 @@ export class Manager {
     const { log, metrics } = this.options;
     for (const d of r.corrected) metrics?.driftCorrected(controlOf(d.object));
     if (r.writes > 0 || r.outcome !== "enforced")
-      log.info("reconciled", { workspace: r.workspace, outcome: r.outcome, writes: r.writes, corrected: r.corrected.length, pruned: r.pruned });
+      log.info("reconciled", {
+        workspace: r.workspace,
+        outcome: r.outcome,
+        writes: r.writes,
+        corrected: r.corrected.length,
+        pruned: r.pruned,
+        ...(r.applied && r.applied.length > 0 ? { applied: r.applied.slice(0, 10) } : {}),
+      });
     else log.debug("in sync", { workspace: r.workspace });
     if (metrics) {
       const all = this.cache.list("SecureWorkspace");

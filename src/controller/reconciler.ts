@@ -35,6 +35,8 @@ export interface ReconcileReport {
   readonly writes: number;
   readonly corrected: readonly PlannedApply[];
   readonly pruned: number;
+  /** What was applied (`namespace/Kind/name (reason)`), for the log. */
+  readonly applied?: readonly string[];
   readonly outcome: "deleted" | "invalid" | "enforced" | "audited" | "absent";
 }
 
@@ -95,7 +97,7 @@ export class Reconciler {
     }
     let writes = 0;
     if (!(ws.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.deps.kube.apply(this.workspaceStub(ws, { finalizers: [FINALIZER] }));
+      this.deps.cache.recordWrite(KIND, await this.deps.kube.apply(this.workspaceStub(ws, { finalizers: [FINALIZER] })));
       writes++;
     }
     const problems = this.validate(ws);
@@ -150,6 +152,7 @@ export class Reconciler {
       writes,
       corrected,
       pruned: spec.enforcement === "Audit" ? 0 : thePlan.prune.length,
+      applied: spec.enforcement === "Audit" ? [] : thePlan.apply.map((a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)} (${a.reason})`),
       outcome: spec.enforcement === "Audit" ? "audited" : "enforced",
     });
     return meshInstalled === false ? { requeueAfterMs: MESH_RECHECK_MS } : {};
@@ -213,7 +216,7 @@ export class Reconciler {
     const applyOne = async (a: PlannedApply): Promise<void> => {
       try {
         // The hash annotation goes without resourceVersion: that precondition is for the write only.
-        await this.deps.kube.apply(a.object as KubeObject);
+        this.deps.cache.recordWrite(a.object.kind, await this.deps.kube.apply(a.object as KubeObject));
         writes++;
       } catch (err) {
         if (!isInvalid(err)) throw err;
@@ -224,7 +227,9 @@ export class Reconciler {
     await forEachLimited(p.apply.filter((a) => a.object.kind === "Namespace"), concurrency, applyOne);
     await forEachLimited(p.apply.filter((a) => a.object.kind !== "Namespace"), concurrency, applyOne);
     await forEachLimited(p.prune, concurrency, async (x) => {
+      const seen = this.deps.cache.get(x.kind, x.namespace, x.name);
       if (await this.deps.kube.delete(resourceOfKind(x.kind), x.name, x.namespace, x.uid ? { uid: x.uid } : {})) writes++;
+      if (seen) this.deps.cache.recordWrite(x.kind, seen, true);
     });
     await forEachLimited(released, concurrency, async (ns) => {
       await this.release(ns, ws.metadata.name);
@@ -237,7 +242,7 @@ export class Reconciler {
   private async release(namespace: string, workspace: string): Promise<void> {
     const current = this.deps.cache.get("Namespace", undefined, namespace);
     if (current?.metadata.labels?.[WORKSPACE_LABEL] !== workspace) return;
-    await this.deps.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    this.deps.cache.recordWrite("Namespace", await this.deps.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }));
   }
 
   private pruneAsDrift(p: PlannedPrune): PlannedApply {
@@ -279,7 +284,7 @@ export class Reconciler {
 
   private async writeStatus(ws: SecureWorkspace, status: SecureWorkspaceStatus): Promise<number> {
     if (!statusChanged(ws.status, status)) return 0;
-    await this.deps.kube.applyStatus({ ...this.workspaceStub(ws), status } as KubeObject);
+    this.deps.cache.recordWrite(KIND, await this.deps.kube.applyStatus({ ...this.workspaceStub(ws), status } as KubeObject));
     return 1;
   }
 

@@ -110,7 +110,7 @@ function namespaceStatuses(o: ReconcileOutcome, spec: ResolvedSpec): NamespaceSt
   });
 }
 
-function controls(o: ReconcileOutcome, spec: ResolvedSpec, conditions: readonly Condition[]): ControlStatus[] {
+function controls(o: ReconcileOutcome, spec: ResolvedSpec, conditions: readonly Condition[], driftCorrections: number): ControlStatus[] {
   const out: ControlStatus[] = CONTROL_CATALOGUE.map((c) => {
     const conds = c.evidencedBy.map((ctl) => conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as Exclude<Control, "namespace">]));
     const objects = (o.desired ?? []).filter((d) => c.evidencedBy.includes(controlOf(d)));
@@ -127,7 +127,7 @@ function controls(o: ReconcileOutcome, spec: ResolvedSpec, conditions: readonly 
     id: "NIST-800-53:CM-3",
     title: "Configuration Change Control",
     state: enforce ? "Compliant" : "NotApplicable",
-    evidence: enforce ? `unauthorised changes are reverted (driftCorrections: ${o.previous?.driftCorrections ?? 0} before this pass)` : "enforcement: Audit (changes are reported, not reverted)",
+    evidence: enforce ? `unauthorised changes are reverted and recorded as Events (driftCorrections: ${driftCorrections})` : "enforcement: Audit (changes are reported, not reverted)",
   });
   return out;
 }
@@ -194,12 +194,13 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   for (const control of Object.keys(CONDITION_OF_CONTROL) as Array<Exclude<Control, "namespace">>) set(controlCondition(control, o, spec));
   const corrected = o.corrected ?? [];
   const last = corrected[corrected.length - 1];
+  const driftCorrections = (prev.driftCorrections ?? 0) + corrected.length;
   const status: SecureWorkspaceStatus = {
     observedGeneration: o.generation,
     conditions,
     namespaces: namespaceStatuses(o, spec),
-    driftCorrections: (prev.driftCorrections ?? 0) + corrected.length,
-    controls: controls(o, spec, conditions),
+    driftCorrections,
+    controls: controls(o, spec, conditions, driftCorrections),
   };
   const lastDrift = last
     ? { time: o.now, namespace: last.object.metadata.namespace ?? last.object.metadata.name, object: objectRef(last.object) }

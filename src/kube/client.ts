@@ -122,7 +122,12 @@ export class KubeClient {
    */
   async replace<T extends KubeObject>(obj: KubeObject): Promise<T> {
     const r = resourceOf(obj.apiVersion, obj.kind);
-    return this.send<T>({ verb: "update", method: "PUT", path: objectPath(r, obj.metadata.name, obj.metadata.namespace), body: obj });
+    return this.send<T>({
+      verb: "update",
+      method: "PUT",
+      path: objectPath(r, obj.metadata.name, obj.metadata.namespace),
+      body: obj,
+    });
   }
 
   /** Reads an object; a missing object is an ApiError with statusCode 404. */
@@ -182,6 +187,11 @@ export class KubeClient {
       if (err instanceof ApiError && err.statusCode === 404) return false;
       throw err;
     }
+  }
+
+  /** GETs a non-resource path such as /version or /readyz. */
+  async getPath(path: string): Promise<unknown> {
+    return this.send<unknown>({ verb: "get", method: "GET", path });
   }
 
   /** Mints a ServiceAccount token with the TokenRequest API. */

@@ -47,7 +47,11 @@ function probe(check: () => boolean): boolean {
   }
 }
 
-async function handle(options: HealthServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  options: HealthServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("Allow", "GET, HEAD");
     return reply(res, 405, "method not allowed\n");

@@ -44,7 +44,9 @@ function describeError(err: Error): string {
   let cause: unknown = err.cause;
   // Bounded walk: a cyclic cause chain must not hang the logger.
   for (let depth = 0; depth < 8 && cause !== undefined; depth++) {
-    parts.push(cause instanceof Error ? cause.message : String(cause));
+    parts.push(
+      cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause),
+    );
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return parts.join(": ");

@@ -80,7 +80,12 @@ export class Metrics {
       buckets: RECONCILE_BUCKETS,
       registers,
     });
-    this.queueDepth = new Gauge({ name: "workqueue_depth", help: "Current depth of workqueue", labelNames: ["name"], registers });
+    this.queueDepth = new Gauge({
+      name: "workqueue_depth",
+      help: "Current depth of workqueue",
+      labelNames: ["name"],
+      registers,
+    });
     this.queueAdds = new Counter({
       name: "workqueue_adds_total",
       help: "Total number of adds handled by workqueue",

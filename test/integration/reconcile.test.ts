@@ -35,7 +35,9 @@ function pod(name: string, privileged: boolean): KubeObject {
   const securityContext = privileged
     ? { privileged: true }
     : { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
-  return { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "registry.example/app:1", securityContext }] } };
+  // Requests and limits because the workspace's ResourceQuota demands them.
+  const resources = { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+  return { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "registry.example/app:1", securityContext, resources }] } };
 }
 
 async function createPod(admin: KubeClient, namespace: string, obj: KubeObject): Promise<ApiError | undefined> {
@@ -45,6 +47,15 @@ async function createPod(admin: KubeClient, namespace: string, obj: KubeObject):
   } catch (err) {
     if (err instanceof ApiError) return err;
     throw err;
+  }
+}
+
+/** Creates an object unless it exists (a reused `make cluster` may hold it from an earlier run). */
+async function createIfAbsent(admin: KubeClient, obj: KubeObject): Promise<void> {
+  try {
+    await admin.create(obj);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.statusCode === 409)) throw err;
   }
 }
 
@@ -61,10 +72,11 @@ describe("reconcile loop (real API server, operator's own token)", function () {
   });
 
   after(async () => {
-    await operator?.stop();
-    const forbidden = operator?.log.lines.filter((l) => JSON.stringify(l.fields ?? {}).includes(" 403 "));
-    expect(forbidden, "the operator's ClusterRole lacks a permission").to.deep.equal([]);
     admin?.close();
+    if (!operator) return;
+    await operator.stop();
+    const forbidden = operator.log.lines.filter((l) => JSON.stringify(l.fields ?? {}).includes(": 403 "));
+    expect(forbidden, "the operator's ClusterRole lacks a permission").to.deep.equal([]);
   });
 
   describe("enforcement of examples/", () => {
@@ -153,7 +165,8 @@ describe("reconcile loop (real API server, operator's own token)", function () {
       const refused = await createPod(admin, ns, pod("privileged", true));
       expect(refused?.statusCode).to.equal(403);
       expect(refused?.serverMessage).to.contain('violates PodSecurity "restricted:latest"');
-      expect(await createPod(admin, ns, pod("compliant", false))).to.equal(undefined);
+      const accepted = await createPod(admin, ns, pod("compliant", false));
+      expect(accepted?.message, "a compliant pod is admitted").to.equal(undefined);
     });
 
     it("restores a deleted RoleBinding", async () => {
@@ -252,8 +265,8 @@ describe("reconcile loop (real API server, operator's own token)", function () {
     });
 
     it("in Audit mode writes nothing to the namespace and lists the drift in status", async () => {
-      await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "audited", labels: { app: "legacy" } } });
-      await admin.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "data", namespace: "audited" }, data: { k: "v" } });
+      await createIfAbsent(admin, { apiVersion: "v1", kind: "Namespace", metadata: { name: "audited", labels: { app: "legacy" } } });
+      await createIfAbsent(admin, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "data", namespace: "audited" }, data: { k: "v" } });
       const nsBefore = await getObject(admin, "Namespace", undefined, "audited");
       const cmBefore = await getObject(admin, "ConfigMap", "audited", "data");
       await admin.apply(workspace("auditor", { namespaces: [{ name: "audited" }], enforcement: "Audit" }));
@@ -271,7 +284,7 @@ describe("reconcile loop (real API server, operator's own token)", function () {
     it("with Retain keeps the namespace and its data, removing only what it manages", async () => {
       await admin.apply(workspace("retainer", { namespaces: [{ name: "retained", labels: { keep: "me" } }] }));
       await waitReady(admin, "retainer");
-      await admin.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "data", namespace: "retained" }, data: { k: "v" } });
+      await createIfAbsent(admin, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "data", namespace: "retained" }, data: { k: "v" } });
       await deleteWorkspace(admin, "retainer");
       const ns = await getObject(admin, "Namespace", undefined, "retained");
       expect(ns?.metadata["deletionTimestamp"]).to.equal(undefined);
@@ -282,7 +295,7 @@ describe("reconcile loop (real API server, operator's own token)", function () {
     });
 
     it("with Delete removes only the namespaces it created, never an adopted one", async () => {
-      await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "adopted-ns" } });
+      await createIfAbsent(admin, { apiVersion: "v1", kind: "Namespace", metadata: { name: "adopted-ns" } });
       await admin.apply(workspace("deleter", { namespaces: [{ name: "adopted-ns" }, { name: "created-ns" }], deletionPolicy: "Delete" }));
       await waitReady(admin, "deleter");
       await deleteWorkspace(admin, "deleter");

@@ -70,6 +70,13 @@ describe("checkSchema", () => {
     expect(checkSchema(workspace({ namespaces: [{ name: "a" }] }, { status }))).to.deep.equal([]);
   });
 
+  it("checks the name in metadata and leaves the rest of metadata to the API server", () => {
+    const meta = (metadata: unknown): string[] =>
+      paths(checkSchema({ ...workspace({ namespaces: [{ name: "a" }] }), metadata }));
+    expect(meta({ name: "w", labels: { a: "b" }, uid: "1", resourceVersion: "2" })).to.deep.equal([]);
+    expect(meta({ name: "w".repeat(64) })).to.deep.equal(["metadata.name"]);
+  });
+
   const bad: Array<{ name: string; spec: unknown; path: string; message: RegExp }> = [
     {
       name: "a namespace name that is not a DNS-1123 label",

@@ -137,7 +137,7 @@ describe("desiredState properties", () => {
               ],
             },
           ]);
-          expect(specOf(obj).ingress).to.be.undefined;
+          expect(specOf(obj).ingress).to.deep.equal([]);
         }
       }),
       RUNS,

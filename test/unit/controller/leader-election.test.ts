@@ -30,15 +30,23 @@ describe("leader election: pure pieces", () => {
 
   describe("resolveTimings", () => {
     it("defaults to client-go's 15 s / 10 s / 2 s", () => {
-      expect(resolveTimings({})).to.deep.equal({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+      expect(resolveTimings({})).to.deep.equal({
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2_000,
+      });
     });
 
     it("refuses a renew deadline that is not shorter than the lease duration", () => {
-      expect(() => resolveTimings({ leaseDurationMs: 10_000, renewDeadlineMs: 10_000 })).to.throw(/leaseDurationMs/);
+      expect(() => resolveTimings({ leaseDurationMs: 10_000, renewDeadlineMs: 10_000 })).to.throw(
+        /leaseDurationMs/,
+      );
     });
 
     it("refuses a retry period too long for the renew deadline", () => {
-      expect(() => resolveTimings({ renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).to.throw(/retryPeriodMs/);
+      expect(() => resolveTimings({ renewDeadlineMs: 2_000, retryPeriodMs: 2_000 })).to.throw(
+        /retryPeriodMs/,
+      );
       expect(() => resolveTimings({ retryPeriodMs: 0 })).to.throw(/positive/);
     });
   });
@@ -55,7 +63,8 @@ describe("leader election: pure pieces", () => {
     });
 
     it("treats a released lease (empty holder) and our own lease as free", () => {
-      expect(isHeldByAnother({ spec: { ...held, holderIdentity: "" }, sinceMs: T0 }, "me", T0, 15)).to.be.false;
+      expect(isHeldByAnother({ spec: { ...held, holderIdentity: "" }, sinceMs: T0 }, "me", T0, 15)).to.be
+        .false;
       expect(isHeldByAnother({ spec: { leaseDurationSeconds: 15 }, sinceMs: T0 }, "me", T0, 15)).to.be.false;
       expect(isHeldByAnother({ spec: held, sinceMs: T0 }, "other", T0, 15)).to.be.false;
     });
@@ -114,7 +123,11 @@ describe("leader election: pure pieces", () => {
     });
 
     it("counts a transition when taking the lease from another holder or after a release", () => {
-      const theirs: LeaseSpec = { holderIdentity: "other", leaseTransitions: 2, acquireTime: microTime(T0 - 60_000) };
+      const theirs: LeaseSpec = {
+        holderIdentity: "other",
+        leaseTransitions: 2,
+        acquireTime: microTime(T0 - 60_000),
+      };
       const taken = claimSpec(theirs, "me", T0, 15);
       expect(taken).to.include({ holderIdentity: "me", leaseTransitions: 3, acquireTime: microTime(T0) });
       expect(claimSpec(releaseSpec(theirs, T0), "me", T0, 15).leaseTransitions).to.equal(3);
@@ -123,7 +136,10 @@ describe("leader election: pure pieces", () => {
 
   describe("releaseSpec", () => {
     it("clears the holder and shortens the duration to one second, keeping the transition count", () => {
-      const released = releaseSpec({ holderIdentity: "me", leaseDurationSeconds: 15, leaseTransitions: 3 }, T0);
+      const released = releaseSpec(
+        { holderIdentity: "me", leaseDurationSeconds: 15, leaseTransitions: 3 },
+        T0,
+      );
       expect(released).to.include({ holderIdentity: "", leaseDurationSeconds: 1, leaseTransitions: 3 });
       expect(released.renewTime).to.equal(microTime(T0));
     });

@@ -136,7 +136,13 @@ describe("health server", () => {
   it("rejects when the port is taken", async () => {
     let failed = false;
     try {
-      const second = await startHealthServer({ port: port(), host: "127.0.0.1", metrics, isLive: () => true, isReady: () => true });
+      const second = await startHealthServer({
+        port: port(),
+        host: "127.0.0.1",
+        metrics,
+        isLive: () => true,
+        isReady: () => true,
+      });
       await second.close();
     } catch {
       failed = true;

@@ -43,7 +43,9 @@ describe("Metrics", () => {
     m.setManagedObjects(7);
     const text = await m.render();
     for (const name of EXPECTED_NAMES) expect(text, name).to.match(new RegExp(`^# TYPE ${name} `, "m"));
-    expect(sample(text, 'secureworkspace_drift_corrections_total{control="default-deny-ingress"}')).to.equal(1);
+    expect(sample(text, 'secureworkspace_drift_corrections_total{control="default-deny-ingress"}')).to.equal(
+      1,
+    );
     expect(sample(text, 'secureworkspace_api_requests_total{verb="apply",code="200"}')).to.equal(1);
     expect(sample(text, 'leader_election_master_status{name="secure-workspace-operator"}')).to.equal(1);
     expect(sample(text, 'secureworkspace_workspaces{ready="true"}')).to.equal(2);
@@ -54,9 +56,13 @@ describe("Metrics", () => {
   it("exposes every reconcile result at zero before the first reconcile", async () => {
     const text = await new Metrics({ processMetrics: false }).render();
     for (const result of ["success", "error", "requeue", "requeue_after"]) {
-      expect(sample(text, `controller_runtime_reconcile_total{controller="secureworkspace",result="${result}"}`)).to.equal(0);
+      expect(
+        sample(text, `controller_runtime_reconcile_total{controller="secureworkspace",result="${result}"}`),
+      ).to.equal(0);
     }
-    expect(sample(text, 'controller_runtime_reconcile_errors_total{controller="secureworkspace"}')).to.equal(0);
+    expect(sample(text, 'controller_runtime_reconcile_errors_total{controller="secureworkspace"}')).to.equal(
+      0,
+    );
     expect(text).not.to.contain("process_resident_memory_bytes");
   });
 
@@ -66,10 +72,15 @@ describe("Metrics", () => {
     m.observeReconcile(0.3, "requeue_after");
     const text = await m.render();
     expect(sample(text, 'controller_runtime_reconcile_total{controller="ws",result="error"}')).to.equal(1);
-    expect(sample(text, 'controller_runtime_reconcile_total{controller="ws",result="requeue_after"}')).to.equal(1);
+    expect(
+      sample(text, 'controller_runtime_reconcile_total{controller="ws",result="requeue_after"}'),
+    ).to.equal(1);
     expect(sample(text, 'controller_runtime_reconcile_errors_total{controller="ws"}')).to.equal(1);
     expect(sample(text, 'controller_runtime_reconcile_time_seconds_count{controller="ws"}')).to.equal(2);
-    expect(sample(text, 'controller_runtime_reconcile_time_seconds_sum{controller="ws"}')).to.be.closeTo(0.4, 1e-9);
+    expect(sample(text, 'controller_runtime_reconcile_time_seconds_sum{controller="ws"}')).to.be.closeTo(
+      0.4,
+      1e-9,
+    );
   });
 
   it("keeps separate instances apart (each owns its registry)", async () => {
@@ -85,10 +96,9 @@ describe("Metrics", () => {
     const queue = new WorkQueue({ workers: 1, baseDelayMs: 1, onMetrics: m.queueSink("q") });
     const stop = new AbortController();
     let runs = 0;
-    queue.start(async () => {
+    queue.start(() => {
       runs++;
-      if (runs === 1) throw new Error("first run fails");
-      return {};
+      return runs === 1 ? Promise.reject(new Error("first run fails")) : Promise.resolve({});
     }, stop.signal);
     queue.add("a");
     await waitFor(() => runs >= 2, { message: "the retried run" });
