@@ -25,8 +25,24 @@ export function auditRows(workspaces: readonly SecureWorkspace[]): AuditRow[] {
     const readyText = !ready ? "Unknown" : `${ready.status}${current ? "" : " (stale)"}`;
     const controls = ws.status?.controls ?? [];
     if (controls.length === 0)
-      return [{ workspace: ws.metadata.name, ready: readyText, control: "-", title: "-", state: "Unknown", evidence: "no status yet: is the operator running?" }];
-    return controls.map((c) => ({ workspace: ws.metadata.name, ready: readyText, control: c.id, title: c.title, state: c.state, evidence: c.evidence }));
+      return [
+        {
+          workspace: ws.metadata.name,
+          ready: readyText,
+          control: "-",
+          title: "-",
+          state: "Unknown",
+          evidence: "no status yet: is the operator running?",
+        },
+      ];
+    return controls.map((c) => ({
+      workspace: ws.metadata.name,
+      ready: readyText,
+      control: c.id,
+      title: c.title,
+      state: c.state,
+      evidence: c.evidence,
+    }));
   });
 }
 
@@ -41,8 +57,11 @@ const COLUMNS: Array<[keyof AuditRow, string]> = [
 
 /** A plain-text table. */
 export function formatTable(rows: readonly AuditRow[]): string {
-  const widths = COLUMNS.map(([key, head]) => Math.max(head.length, ...rows.map((r) => (key === "evidence" ? 0 : r[key].length))));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join("  ");
+  const widths = COLUMNS.map(([key, head]) =>
+    Math.max(head.length, ...rows.map((r) => (key === "evidence" ? 0 : r[key].length))),
+  );
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c)).join("  ");
   return [line(COLUMNS.map(([, h]) => h)), ...rows.map((r) => line(COLUMNS.map(([k]) => r[k])))].join("\n");
 }
 
@@ -67,17 +86,23 @@ export function formatMarkdown(rows: readonly AuditRow[]): string {
 export async function audit(args: readonly string[]): Promise<number> {
   const o = args.indexOf("-o");
   const format = o >= 0 ? args[o + 1] : "table";
-  if (format !== "table" && format !== "json" && format !== "markdown") throw new Error(`-o must be table, json or markdown, not ${String(format)}`);
+  if (format !== "table" && format !== "json" && format !== "markdown")
+    throw new Error(`-o must be table, json or markdown, not ${String(format)}`);
   const k = args.indexOf("--kubeconfig");
   const kc = new KubeConfig();
-  if (k >= 0 && args[k + 1]) kc.loadFromFile(args[k + 1] as string);
+  if (k >= 0 && args[k + 1]) kc.loadFromFile(args[k + 1]);
   else kc.loadFromDefault();
   const kube = new KubeClient(kc);
   try {
     const list = await kube.list(resourceOfKind("SecureWorkspace"));
     const items = list.items as unknown as SecureWorkspace[];
     const rows = auditRows(items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)));
-    const text = format === "json" ? JSON.stringify(rows, null, 2) : format === "markdown" ? formatMarkdown(rows) : formatTable(rows);
+    const text =
+      format === "json"
+        ? JSON.stringify(rows, null, 2)
+        : format === "markdown"
+          ? formatMarkdown(rows)
+          : formatTable(rows);
     process.stdout.write(`${text}\n`);
     return rows.some((r) => r.state === "NonCompliant" || r.state === "Unknown") ? 1 : 0;
   } finally {

@@ -29,14 +29,18 @@ function readInput(args: readonly string[]): { text: string; source: string } {
   try {
     return { text: readFileSync(file, "utf8"), source: file };
   } catch (err) {
-    throw new InputError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(
+      `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
 function render(args: readonly string[]): number {
   const { text, source } = readInput(args);
   const workspaces = parseWorkspaces(text, source);
-  const invalid = workspaces.flatMap((ws) => checkWorkspace(ws).map((p) => `${ws.metadata.name}: ${p.path}: ${p.message}`));
+  const invalid = workspaces.flatMap((ws) =>
+    checkWorkspace(ws).map((p) => `${ws.metadata.name}: ${p.path}: ${p.message}`),
+  );
   if (invalid.length > 0) {
     process.stderr.write(`${invalid.join("\n")}\n`);
     return 1;

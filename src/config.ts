@@ -40,18 +40,53 @@ interface Setting {
 /** Every setting, its environment variable and default (README's configuration table follows this). */
 export const SETTINGS: readonly Setting[] = [
   { flag: "workers", env: "SWS_WORKERS", fallback: "4", help: "parallel reconciles" },
-  { flag: "resync-period", env: "SWS_RESYNC_PERIOD", fallback: "10m", help: "full resync period (e.g. 30s, 10m, 0 = off)" },
+  {
+    flag: "resync-period",
+    env: "SWS_RESYNC_PERIOD",
+    fallback: "10m",
+    help: "full resync period (e.g. 30s, 10m, 0 = off)",
+  },
   { flag: "log-level", env: "SWS_LOG_LEVEL", fallback: "info", help: "error | warn | info | debug" },
   { flag: "log-format", env: "SWS_LOG_FORMAT", fallback: "json", help: "json | text" },
-  { flag: "health-port", env: "SWS_HEALTH_PORT", fallback: "8081", help: "port of /healthz, /readyz, /metrics (0 = any)" },
-  { flag: "health-host", env: "SWS_HEALTH_HOST", fallback: "0.0.0.0", help: "address the health server binds" },
-  { flag: "leader-elect", env: "SWS_LEADER_ELECT", fallback: "false", help: "leader election on a Lease (true in config/)" },
+  {
+    flag: "health-port",
+    env: "SWS_HEALTH_PORT",
+    fallback: "8081",
+    help: "port of /healthz, /readyz, /metrics (0 = any)",
+  },
+  {
+    flag: "health-host",
+    env: "SWS_HEALTH_HOST",
+    fallback: "0.0.0.0",
+    help: "address the health server binds",
+  },
+  {
+    flag: "leader-elect",
+    env: "SWS_LEADER_ELECT",
+    fallback: "false",
+    help: "leader election on a Lease (true in config/)",
+  },
   { flag: "lease-name", env: "SWS_LEASE_NAME", fallback: "secure-workspace-operator", help: "Lease name" },
-  { flag: "namespace", env: "POD_NAMESPACE", fallback: "secure-workspace-system", help: "operator namespace (Lease; never managed)" },
-  { flag: "kubeconfig", env: "KUBECONFIG", fallback: "", help: "kubeconfig path (default: in-cluster or ~/.kube/config)" },
+  {
+    flag: "namespace",
+    env: "POD_NAMESPACE",
+    fallback: "secure-workspace-system",
+    help: "operator namespace (Lease; never managed)",
+  },
+  {
+    flag: "kubeconfig",
+    env: "KUBECONFIG",
+    fallback: "",
+    help: "kubeconfig path (default: in-cluster or ~/.kube/config)",
+  },
   { flag: "in-cluster", env: "SWS_IN_CLUSTER", fallback: "false", help: "use the pod's ServiceAccount" },
   { flag: "watch-timeout", env: "SWS_WATCH_TIMEOUT", fallback: "5m", help: "server-side watch timeout" },
-  { flag: "shutdown-grace", env: "SWS_SHUTDOWN_GRACE", fallback: "10s", help: "time in-flight reconciles get on SIGTERM" },
+  {
+    flag: "shutdown-grace",
+    env: "SWS_SHUTDOWN_GRACE",
+    fallback: "10s",
+    help: "time in-flight reconciles get on SIGTERM",
+  },
 ];
 
 /** Parses "500ms", "30s", "10m", "1h" or plain milliseconds. */
@@ -69,7 +104,8 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
     if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf("=");
     const key = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!SETTINGS.some((s) => s.flag === key) && key !== "help") throw new ConfigError(`unknown flag --${key} (see --help)`);
+    if (!SETTINGS.some((s) => s.flag === key) && key !== "help")
+      throw new ConfigError(`unknown flag --${key} (see --help)`);
     let value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
     if (eq < 0) {
       const takesValue = value !== undefined && !value.startsWith("--");
@@ -83,12 +119,14 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
 
 function intIn(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${name}: "${value}" must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`--${name}: "${value}" must be an integer from ${min} to ${max}`);
   return n;
 }
 
 function oneOf<T extends string>(value: string, name: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`--${name}: "${value}" must be one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigError(`--${name}: "${value}" must be one of ${allowed.join(", ")}`);
   return value as T;
 }
 
@@ -100,7 +138,9 @@ function bool(value: string, name: string): boolean {
 export function usage(): string {
   return [
     "usage: secure-workspace-operator [--flag value ...]",
-    ...SETTINGS.map((s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(20)} ${s.help} (default ${s.fallback || "none"})`),
+    ...SETTINGS.map(
+      (s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(20)} ${s.help} (default ${s.fallback || "none"})`,
+    ),
   ].join("\n");
 }
 

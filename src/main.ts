@@ -57,7 +57,12 @@ async function main(): Promise<number> {
     isLive: () => true,
     isReady: () => manager.synced,
   });
-  log.info("started", { identity, healthPort: health.port, workers: config.workers, leaderElect: config.leaderElect });
+  log.info("started", {
+    identity,
+    healthPort: health.port,
+    workers: config.workers,
+    leaderElect: config.leaderElect,
+  });
   const stop = new AbortController();
   for (const signal of ["SIGTERM", "SIGINT"] as const)
     process.once(signal, () => {

@@ -12,9 +12,12 @@ import type {
   MeshAuthorizationMode,
   MeshProvider,
   MtlsMode,
+  NetworkPolicySpec,
   PodSecurityLevel,
+  PodSecuritySpec,
   PolicyDirection,
   SecureWorkspaceSpec,
+  ServiceMeshSpec,
   Subject,
 } from "./types.js";
 
@@ -60,14 +63,45 @@ export function defaultControlPlaneNamespace(provider: MeshProvider): string {
   return provider === "linkerd" ? "linkerd" : "istio-system";
 }
 
-/** Fills in every default of the contract; never mutates its input. */
-export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
-  const ps = spec.podSecurity ?? {};
+function podSecurityDefaults(ps: PodSecuritySpec = {}): ResolvedSpec["podSecurity"] {
   const enforce = ps.enforce ?? "restricted";
   const enforceVersion = ps.enforceVersion ?? "latest";
-  const np = spec.networkPolicy ?? {};
-  const mesh = spec.serviceMesh ?? {};
+  return {
+    enforce,
+    enforceVersion,
+    audit: ps.audit ?? enforce,
+    auditVersion: ps.auditVersion ?? enforceVersion,
+    warn: ps.warn ?? enforce,
+    warnVersion: ps.warnVersion ?? enforceVersion,
+  };
+}
+
+function networkPolicyDefaults(np: NetworkPolicySpec = {}): ResolvedSpec["networkPolicy"] {
+  return {
+    defaultDeny: [...new Set(np.defaultDeny ?? ["Ingress", "Egress"])].sort() as PolicyDirection[],
+    allowSameNamespace: np.allowSameNamespace ?? true,
+    allowDNS: np.allowDNS ?? true,
+    allowIngressFrom: np.allowIngressFrom ?? [],
+    allowEgressTo: np.allowEgressTo ?? [],
+  };
+}
+
+function meshDefaults(mesh: ServiceMeshSpec = {}): ResolvedSpec["serviceMesh"] {
   const provider = mesh.provider ?? "none";
+  return {
+    provider,
+    mtls: mesh.mtls ?? "STRICT",
+    injection: mesh.injection ?? true,
+    controlPlaneNamespace: mesh.controlPlaneNamespace ?? defaultControlPlaneNamespace(provider),
+    authorization: {
+      mode: mesh.authorization?.mode ?? (provider === "none" ? "Off" : "WorkspaceOnly"),
+      allowFromNamespaces: mesh.authorization?.allowFromNamespaces ?? [],
+    },
+  };
+}
+
+/** Fills in every default of the contract; never mutates its input. */
+export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
   const resolved: ResolvedSpec = {
     namespaces: (spec.namespaces ?? []).map((ns) => ({
       name: ns.name,
@@ -76,32 +110,12 @@ export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
     })),
     enforcement: spec.enforcement ?? "Enforce",
     deletionPolicy: spec.deletionPolicy ?? "Retain",
-    podSecurity: {
-      enforce,
-      enforceVersion,
-      audit: ps.audit ?? enforce,
-      auditVersion: ps.auditVersion ?? enforceVersion,
-      warn: ps.warn ?? enforce,
-      warnVersion: ps.warnVersion ?? enforceVersion,
+    podSecurity: podSecurityDefaults(spec.podSecurity),
+    networkPolicy: networkPolicyDefaults(spec.networkPolicy),
+    rbac: {
+      bindings: (spec.rbac?.bindings ?? []).map((b) => ({ role: b.role, subjects: b.subjects ?? [] })),
     },
-    networkPolicy: {
-      defaultDeny: [...new Set(np.defaultDeny ?? ["Ingress", "Egress"])].sort() as PolicyDirection[],
-      allowSameNamespace: np.allowSameNamespace ?? true,
-      allowDNS: np.allowDNS ?? true,
-      allowIngressFrom: np.allowIngressFrom ?? [],
-      allowEgressTo: np.allowEgressTo ?? [],
-    },
-    rbac: { bindings: (spec.rbac?.bindings ?? []).map((b) => ({ role: b.role, subjects: b.subjects ?? [] })) },
-    serviceMesh: {
-      provider,
-      mtls: mesh.mtls ?? "STRICT",
-      injection: mesh.injection ?? true,
-      controlPlaneNamespace: mesh.controlPlaneNamespace ?? defaultControlPlaneNamespace(provider),
-      authorization: {
-        mode: mesh.authorization?.mode ?? (provider === "none" ? "Off" : "WorkspaceOnly"),
-        allowFromNamespaces: mesh.authorization?.allowFromNamespaces ?? [],
-      },
-    },
+    serviceMesh: meshDefaults(spec.serviceMesh),
   };
   if (spec.resourceQuota) resolved.resourceQuota = { hard: { ...spec.resourceQuota.hard } };
   if (spec.limitRange) resolved.limitRange = { ...spec.limitRange };

@@ -23,7 +23,11 @@ export type MeshAuthorizationMode = "WorkspaceOnly" | "Off";
 /** A label selector (matchLabels and matchExpressions), as in metav1.LabelSelector. */
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
-  matchExpressions?: Array<{ key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }>;
+  matchExpressions?: Array<{
+    key: string;
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+    values?: string[];
+  }>;
 }
 
 /** A port in an allowance. */

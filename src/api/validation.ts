@@ -63,8 +63,7 @@ function checkPorts(ports: PolicyPort[] | undefined, path: string, out: Problem[
     if (typeof p.port === "number" && (p.port < 1 || p.port > 65535))
       out.push({ path: `${at}.port`, message: "must be between 1 and 65535" });
     if (p.endPort !== undefined) {
-      if (typeof p.port !== "number")
-        out.push({ path: `${at}.endPort`, message: "requires a numeric port" });
+      if (typeof p.port !== "number") out.push({ path: `${at}.endPort`, message: "requires a numeric port" });
       else if (p.endPort < p.port || p.endPort > 65535)
         out.push({ path: `${at}.endPort`, message: "must be >= port and <= 65535" });
     }
@@ -80,7 +79,8 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
     if (!isCidr(a.ipBlock.cidr))
       out.push({ path: `${path}.ipBlock.cidr`, message: `"${a.ipBlock.cidr}" is not a valid CIDR` });
     (a.ipBlock.except ?? []).forEach((c, i) => {
-      if (!isCidr(c)) out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not a valid CIDR` });
+      if (!isCidr(c))
+        out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not a valid CIDR` });
     });
   }
   checkLabels(a.namespaceSelector?.matchLabels, `${path}.namespaceSelector.matchLabels`, out);
@@ -149,7 +149,10 @@ function checkMesh(spec: SecureWorkspaceSpec, out: Problem[]): void {
     out.push({ path: "spec.serviceMesh.controlPlaneNamespace", message: "must be a DNS-1123 label" });
   (mesh.authorization?.allowFromNamespaces ?? []).forEach((n, i) => {
     if (!isDns1123Label(n))
-      out.push({ path: `spec.serviceMesh.authorization.allowFromNamespaces[${i}]`, message: "must be a DNS-1123 label" });
+      out.push({
+        path: `spec.serviceMesh.authorization.allowFromNamespaces[${i}]`,
+        message: "must be a DNS-1123 label",
+      });
   });
 }
 

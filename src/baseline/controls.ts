@@ -14,7 +14,11 @@ export interface ControlMapping {
 /** NIST SP 800-53 (also ITSG-33) ids as the contract maps them. */
 export const CONTROL_CATALOGUE: readonly ControlMapping[] = [
   { id: "NIST-800-53:SC-7", title: "Boundary Protection", evidencedBy: ["networkPolicy"] },
-  { id: "NIST-800-53:AC-4", title: "Information Flow Enforcement", evidencedBy: ["networkPolicy", "meshAuthorization"] },
+  {
+    id: "NIST-800-53:AC-4",
+    title: "Information Flow Enforcement",
+    evidencedBy: ["networkPolicy", "meshAuthorization"],
+  },
   { id: "NIST-800-53:AC-3", title: "Access Enforcement", evidencedBy: ["rbac"] },
   { id: "NIST-800-53:AC-6", title: "Least Privilege", evidencedBy: ["rbac"] },
   { id: "NIST-800-53:AC-5", title: "Separation of Duties", evidencedBy: ["rbac"] },

@@ -16,7 +16,10 @@ export type { Control, DesiredObject } from "./objects.js";
 export { objectRef } from "./objects.js";
 
 /** The desired objects for a workspace whose defaults are already resolved. */
-export function desiredStateOf(workspace: { name: string; uid: string }, spec: ResolvedSpec): DesiredObject[] {
+export function desiredStateOf(
+  workspace: { name: string; uid: string },
+  spec: ResolvedSpec,
+): DesiredObject[] {
   const ctx: BuildContext = { workspace, spec };
   return spec.namespaces.flatMap((ns) => [
     namespaceObject(ctx, ns),

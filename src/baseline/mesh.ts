@@ -25,7 +25,9 @@ export function peerAuthentication(ctx: BuildContext, namespace: string): Desire
 export function authorizationPolicy(ctx: BuildContext, namespace: string): DesiredObject[] {
   const mesh = ctx.spec.serviceMesh;
   if (mesh.provider !== "istio" || mesh.authorization.mode !== "WorkspaceOnly") return [];
-  const namespaces = [...new Set([...ctx.spec.namespaces.map((n) => n.name), ...mesh.authorization.allowFromNamespaces])];
+  const namespaces = [
+    ...new Set([...ctx.spec.namespaces.map((n) => n.name), ...mesh.authorization.allowFromNamespaces]),
+  ];
   return [
     {
       apiVersion: ISTIO_SECURITY_API,

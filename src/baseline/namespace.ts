@@ -39,7 +39,12 @@ export function namespaceObject(ctx: BuildContext, ns: ResolvedSpec["namespaces"
     metadata: {
       name: ns.name,
       // Operator keys last: a user label can never override them (validation refuses them anyway).
-      labels: { ...ns.labels, ...podSecurityLabels(ctx.spec), ...meshLabels(ctx.spec), ...managedLabels(ctx.workspace.name) },
+      labels: {
+        ...ns.labels,
+        ...podSecurityLabels(ctx.spec),
+        ...meshLabels(ctx.spec),
+        ...managedLabels(ctx.workspace.name),
+      },
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
   };

@@ -48,7 +48,10 @@ function peerOf(a: IngressAllowance | EgressAllowance): NetworkPolicyPeer {
   const peer: NetworkPolicyPeer = {};
   if (a.namespaceSelector) peer.namespaceSelector = a.namespaceSelector;
   if (a.podSelector) peer.podSelector = a.podSelector;
-  if (a.ipBlock) peer.ipBlock = a.ipBlock.except ? { cidr: a.ipBlock.cidr, except: a.ipBlock.except } : { cidr: a.ipBlock.cidr };
+  if (a.ipBlock)
+    peer.ipBlock = a.ipBlock.except
+      ? { cidr: a.ipBlock.cidr, except: a.ipBlock.except }
+      : { cidr: a.ipBlock.cidr };
   return peer;
 }
 
@@ -105,11 +108,17 @@ export function networkPolicies(ctx: BuildContext, namespace: string): DesiredOb
   }
   if (denyIngress && np.allowIngressFrom.length > 0) {
     out.push(
-      policy(ctx, namespace, NAMES.allowIngress, ["Ingress"], { ingress: np.allowIngressFrom.map((a) => rule("from", a)) }),
+      policy(ctx, namespace, NAMES.allowIngress, ["Ingress"], {
+        ingress: np.allowIngressFrom.map((a) => rule("from", a)),
+      }),
     );
   }
   if (denyEgress && np.allowEgressTo.length > 0) {
-    out.push(policy(ctx, namespace, NAMES.allowEgress, ["Egress"], { egress: np.allowEgressTo.map((a) => rule("to", a)) }));
+    out.push(
+      policy(ctx, namespace, NAMES.allowEgress, ["Egress"], {
+        egress: np.allowEgressTo.map((a) => rule("to", a)),
+      }),
+    );
   }
   const mesh = ctx.spec.serviceMesh;
   if (denyEgress && mesh.provider !== "none") {
@@ -117,7 +126,13 @@ export function networkPolicies(ctx: BuildContext, namespace: string): DesiredOb
       policy(ctx, namespace, NAMES.allowMeshControlPlane, ["Egress"], {
         egress: [
           {
-            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": mesh.controlPlaneNamespace } } }],
+            to: [
+              {
+                namespaceSelector: {
+                  matchLabels: { "kubernetes.io/metadata.name": mesh.controlPlaneNamespace },
+                },
+              },
+            ],
             ports: MESH_CONTROL_PLANE_PORTS[mesh.provider].map((port) => ({ protocol: "TCP", port })),
           },
         ],

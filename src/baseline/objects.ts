@@ -33,7 +33,8 @@ export interface DesiredObject {
 }
 
 /** The control an object belongs to (one status condition each). */
-export type Control = "namespace" | "podSecurity" | "networkPolicy" | "rbac" | "quota" | "meshMTLS" | "meshAuthorization";
+export type Control =
+  "namespace" | "podSecurity" | "networkPolicy" | "rbac" | "quota" | "meshMTLS" | "meshAuthorization";
 
 /** What the baseline functions need besides the resolved spec. */
 export interface WorkspaceRef {
@@ -55,7 +56,14 @@ export function managedLabels(workspace: string): Record<string, string> {
 
 /** The controller ownerReference to the workspace. */
 export function ownerReference(ws: WorkspaceRef): OwnerReference {
-  return { apiVersion: API_VERSION, kind: KIND, name: ws.name, uid: ws.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: ws.name,
+    uid: ws.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** Metadata for a namespaced managed object. */

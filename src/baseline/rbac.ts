@@ -9,7 +9,8 @@ import { objectMeta, type BuildContext, type DesiredObject } from "./objects.js"
 export const BINDABLE_ROLES: readonly BindableRole[] = ["admin", "edit", "view"];
 
 function subjectOf(s: Subject): Record<string, string> {
-  if (s.kind === "ServiceAccount") return { kind: "ServiceAccount", name: s.name, namespace: s.namespace ?? "" };
+  if (s.kind === "ServiceAccount")
+    return { kind: "ServiceAccount", name: s.name, namespace: s.namespace ?? "" };
   return { kind: s.kind, apiGroup: "rbac.authorization.k8s.io", name: s.name };
 }
 

@@ -7,7 +7,12 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import { collectionPath, NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../kube/resources.js";
+import {
+  collectionPath,
+  NAMESPACED_MANAGED_KINDS,
+  resourceOfKind,
+  type ManagedKind,
+} from "../kube/resources.js";
 import { objectKey, type ObservedObject } from "./diff.js";
 import { ResilientInformer } from "./informer.js";
 
@@ -59,7 +64,8 @@ export class ClusterCache {
   async start(): Promise<void> {
     await this.startKind("SecureWorkspace");
     await this.startKind("Namespace");
-    for (const kind of NAMESPACED_MANAGED_KINDS) if (!MESH_KINDS.includes(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+    for (const kind of NAMESPACED_MANAGED_KINDS)
+      if (!MESH_KINDS.includes(kind)) await this.startKind(kind, MANAGED_SELECTOR);
   }
 
   /**
@@ -67,8 +73,9 @@ export class ClusterCache {
    * list: planning against an unsynced cache would see every existing object as missing.
    */
   async startMeshKinds(signal: AbortSignal = new AbortController().signal): Promise<void> {
-    for (const kind of MESH_KINDS) if (!this.informers.has(kind)) await this.startKind(kind, MANAGED_SELECTOR);
-    await Promise.all(MESH_KINDS.map((kind) => this.informers.get(kind)?.waitForSync(signal)));
+    for (const kind of MESH_KINDS)
+      if (!this.informers.has(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+    for (const kind of MESH_KINDS) await this.informers.get(kind)?.waitForSync(signal);
   }
 
   /** Whether an informer for a kind runs. */
@@ -104,7 +111,8 @@ export class ClusterCache {
       // A delete of ours: hide the cached copy unless something newer (a re-creation) arrived.
       return cached && newer(cached, own.resourceVersion) ? this.stamp(kind, cached) : undefined;
     }
-    if (own?.object && (!cached || !newerOrSame(cached, own.resourceVersion))) return this.stamp(kind, own.object);
+    if (own?.object && (!cached || !newerOrSame(cached, own.resourceVersion)))
+      return this.stamp(kind, own.object);
     return cached ? this.stamp(kind, cached) : undefined;
   }
 
@@ -140,10 +148,15 @@ export class ClusterCache {
 
   /** Drops a remembered write once the watch has delivered it (or anything newer, or a delete). */
   private catchUp(kind: string, type: CacheEventType, obj: KubeObject): void {
-    const key = objectKey(kind, resourceOfKind(kind).namespaced ? obj.metadata.namespace : undefined, obj.metadata.name);
+    const key = objectKey(
+      kind,
+      resourceOfKind(kind).namespaced ? obj.metadata.namespace : undefined,
+      obj.metadata.name,
+    );
     const own = this.ownWrites.get(key);
     if (!own) return;
-    const caughtUp = own.object === undefined ? newer(obj, own.resourceVersion) : newerOrSame(obj, own.resourceVersion);
+    const caughtUp =
+      own.object === undefined ? newer(obj, own.resourceVersion) : newerOrSame(obj, own.resourceVersion);
     if (type === "delete" || caughtUp) this.ownWrites.delete(key);
   }
 
@@ -166,7 +179,10 @@ export class ClusterCache {
     if (type === "delete" || !ws) return;
     this.workspaceOfKey.set(key, ws);
     let objects = this.byWorkspace.get(ws);
-    if (!objects) this.byWorkspace.set(ws, (objects = new Map()));
+    if (!objects) {
+      objects = new Map<string, KubeObject>();
+      this.byWorkspace.set(ws, objects);
+    }
     objects.set(key, this.stamp(kind, obj));
   }
 

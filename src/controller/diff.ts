@@ -78,7 +78,10 @@ export function withAppliedHash(obj: DesiredObject): DesiredObject {
   const hash = contentHash(obj);
   return {
     ...obj,
-    metadata: { ...obj.metadata, annotations: { ...(obj.metadata.annotations ?? {}), [APPLIED_HASH_ANNOTATION]: hash } },
+    metadata: {
+      ...obj.metadata,
+      annotations: { ...(obj.metadata.annotations ?? {}), [APPLIED_HASH_ANNOTATION]: hash },
+    },
   };
 }
 
@@ -104,7 +107,8 @@ export function contains(desired: unknown, observed: unknown, inSpec = false): b
       ([key, value]) => value === undefined || contains(value, obs[key], inSpec || key === "spec"),
     );
   }
-  if (inSpec && typeof desired === "string" && typeof observed === "string") return sameQuantity(desired, observed);
+  if (inSpec && typeof desired === "string" && typeof observed === "string")
+    return sameQuantity(desired, observed);
   return desired === observed;
 }
 

@@ -37,7 +37,11 @@ export interface ManagerOptions {
   /** The operator's namespace: never owned by a workspace (default secure-workspace-system). */
   readonly operatorNamespace?: string;
   /** Leader election on a Lease in operatorNamespace (default off). */
-  readonly leaderElection?: { readonly enabled: boolean; readonly leaseName?: string; readonly identity?: string };
+  readonly leaderElection?: {
+    readonly enabled: boolean;
+    readonly leaseName?: string;
+    readonly identity?: string;
+  };
   /** Server-side watch timeout in seconds (default 300). */
   readonly watchTimeoutSeconds?: number;
   /** How long shutdown waits for in-flight reconciles (default 10 s). */
@@ -69,10 +73,16 @@ export class Manager {
     this.queue = new WorkQueue({
       workers: options.workers ?? 4,
       ...(metrics ? { onMetrics: metrics.queueSink("secureworkspace") } : {}),
-      onError: (key, err) => options.log.warn("reconcile failed; retrying with back-off", { workspace: key, error: errorMessage(err) }),
+      onError: (key, err) =>
+        options.log.warn("reconcile failed; retrying with back-off", {
+          workspace: key,
+          error: errorMessage(err),
+        }),
     });
-    const events = new EventRecorder(this.kube, options.leaderElection?.identity ?? "secure-workspace-operator", (err) =>
-      options.log.warn("event not recorded", { error: errorMessage(err) }),
+    const events = new EventRecorder(
+      this.kube,
+      options.leaderElection?.identity ?? "secure-workspace-operator",
+      (err) => options.log.warn("event not recorded", { error: errorMessage(err) }),
     );
     this.reconciler = new Reconciler({
       kube: this.kube,
@@ -207,7 +217,8 @@ export class Manager {
     if (kind === "SecureWorkspace") return this.routeWorkspace(type, obj as unknown as SecureWorkspace);
     const owner = obj.metadata.labels?.[WORKSPACE_LABEL];
     if (owner) this.queue.add(owner);
-    if (kind === "Namespace") for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
+    if (kind === "Namespace")
+      for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
   }
 
   /** Status writes do not change generation: they must not wake the loop again. */
@@ -246,7 +257,11 @@ export class Manager {
     else log.debug("in sync", { workspace: r.workspace });
     if (metrics) {
       const all = this.cache.list("SecureWorkspace");
-      const ready = all.filter((w) => (w["status"] as SecureWorkspace["status"])?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
+      const ready = all.filter((w) =>
+        (w["status"] as SecureWorkspace["status"])?.conditions?.some(
+          (c) => c.type === "Ready" && c.status === "True",
+        ),
+      ).length;
       metrics.setWorkspaces(ready, all.length - ready);
     }
   }

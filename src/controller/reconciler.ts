@@ -28,7 +28,6 @@ import type { MeshDetector } from "./mesh-detector.js";
 import type { ReconcileResult } from "./queue.js";
 import { computeStatus, statusChanged, type NamespaceConflict, type ReconcileOutcome } from "./status.js";
 
-
 /** What a pass did, for logs and metrics (the app layer reports it). */
 export interface ReconcileReport {
   readonly workspace: string;
@@ -58,12 +57,16 @@ export interface ReconcilerDeps {
 const MESH_RECHECK_MS = 30_000;
 
 /** Runs `fn` over items with at most `limit` in flight. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async (): Promise<void> => {
     while (next < items.length) {
-      const item = items[next++] as T;
+      const item = items[next++];
       try {
         await fn(item);
       } catch (err) {
@@ -73,7 +76,11 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} writes failed: ${errors.map(errorMessage).join("; ")}`);
+  if (errors.length > 1)
+    throw new AggregateError(
+      errors,
+      `${errors.length} writes failed: ${errors.map(errorMessage).join("; ")}`,
+    );
 }
 
 /** The SecureWorkspace reconciler. */
@@ -97,7 +104,10 @@ export class Reconciler {
     }
     let writes = 0;
     if (!(ws.metadata.finalizers ?? []).includes(FINALIZER)) {
-      this.deps.cache.recordWrite(KIND, await this.deps.kube.apply(this.workspaceStub(ws, { finalizers: [FINALIZER] })));
+      this.deps.cache.recordWrite(
+        KIND,
+        await this.deps.kube.apply(this.workspaceStub(ws, { finalizers: [FINALIZER] })),
+      );
       writes++;
     }
     const problems = this.validate(ws);
@@ -109,12 +119,19 @@ export class Reconciler {
     return this.enforce(ws, applyDefaults(ws.spec), writes);
   }
 
-  private async enforce(ws: SecureWorkspace, spec: ResolvedSpec, writesSoFar: number): Promise<ReconcileResult> {
+  private async enforce(
+    ws: SecureWorkspace,
+    spec: ResolvedSpec,
+    writesSoFar: number,
+  ): Promise<ReconcileResult> {
     const name = ws.metadata.name;
     let writes = writesSoFar;
     const conflicts = this.conflicts(name, spec);
-    const held = new Set(spec.namespaces.map((n) => n.name).filter((n) => !conflicts.some((c) => c.namespace === n)));
-    const meshInstalled = spec.serviceMesh.provider === "istio" ? await this.deps.mesh.istioInstalled() : undefined;
+    const held = new Set(
+      spec.namespaces.map((n) => n.name).filter((n) => !conflicts.some((c) => c.namespace === n)),
+    );
+    const meshInstalled =
+      spec.serviceMesh.provider === "istio" ? await this.deps.mesh.istioInstalled() : undefined;
     if (meshInstalled) await this.deps.cache.startMeshKinds();
 
     const desired = desiredStateOf({ name, uid: ws.metadata.uid ?? "" }, spec)
@@ -124,11 +141,19 @@ export class Reconciler {
     const previous = ws.status;
     const converged =
       previous?.observedGeneration === ws.metadata.generation &&
-      previous?.conditions?.some((c) => c.type === "Ready" && c.status === "True" && c.reason === "Enforced") === true;
+      previous?.conditions?.some(
+        (c) => c.type === "Ready" && c.status === "True" && c.reason === "Enforced",
+      ) === true;
     const managed = this.deps.cache.managedBy(name).filter((o) => this.deps.cache.watching(o.kind ?? ""));
     const thePlan = plan(desired, (k, ns, n) => this.deps.cache.get(k, ns, n), managed, converged);
     const released = this.namespacesToRelease(name, held);
-    const base = { ...this.outcomeBase(ws), spec, conflicts, desired, ...(meshInstalled !== undefined ? { meshInstalled } : {}) };
+    const base = {
+      ...this.outcomeBase(ws),
+      spec,
+      conflicts,
+      desired,
+      ...(meshInstalled !== undefined ? { meshInstalled } : {}),
+    };
 
     let outcome: ReconcileOutcome;
     let corrected: PlannedApply[] = [];
@@ -138,7 +163,10 @@ export class Reconciler {
       const result = await this.write(ws, thePlan, released);
       writes += result.writes;
       if (result.invalid.length > 0) {
-        writes += await this.writeStatus(ws, computeStatus({ ...this.outcomeBase(ws), invalid: result.invalid }));
+        writes += await this.writeStatus(
+          ws,
+          computeStatus({ ...this.outcomeBase(ws), invalid: result.invalid }),
+        );
         this.report({ workspace: name, writes, corrected: [], pruned: 0, outcome: "invalid" });
         return {};
       }
@@ -152,7 +180,12 @@ export class Reconciler {
       writes,
       corrected,
       pruned: spec.enforcement === "Audit" ? 0 : thePlan.prune.length,
-      applied: spec.enforcement === "Audit" ? [] : thePlan.apply.map((a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)} (${a.reason})`),
+      applied:
+        spec.enforcement === "Audit"
+          ? []
+          : thePlan.apply.map(
+              (a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)} (${a.reason})`,
+            ),
       outcome: spec.enforcement === "Audit" ? "audited" : "enforced",
     });
     return meshInstalled === false ? { requeueAfterMs: MESH_RECHECK_MS } : {};
@@ -173,12 +206,20 @@ export class Reconciler {
     const out: NamespaceConflict[] = [];
     for (const { name: ns } of spec.namespaces) {
       if (system.has(ns)) {
-        out.push({ namespace: ns, reason: "SystemNamespace", message: `namespace ${ns} is a system namespace and is never managed` });
+        out.push({
+          namespace: ns,
+          reason: "SystemNamespace",
+          message: `namespace ${ns} is a system namespace and is never managed`,
+        });
         continue;
       }
       const owner = this.deps.cache.get("Namespace", undefined, ns)?.metadata.labels?.[WORKSPACE_LABEL];
       if (owner && owner !== name)
-        out.push({ namespace: ns, reason: "OwnedByAnotherWorkspace", message: `namespace ${ns} is owned by SecureWorkspace ${owner}` });
+        out.push({
+          namespace: ns,
+          reason: "OwnedByAnotherWorkspace",
+          message: `namespace ${ns} is owned by SecureWorkspace ${owner}`,
+        });
     }
     return out;
   }
@@ -195,8 +236,12 @@ export class Reconciler {
     const adopting = current && current.metadata.labels?.[WORKSPACE_LABEL] !== workspace;
     const metadata = {
       ...obj.metadata,
-      ...(createdByUs ? { annotations: { ...(obj.metadata.annotations ?? {}), [CREATED_BY_ANNOTATION]: workspace } } : {}),
-      ...(adopting && current.metadata.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
+      ...(createdByUs
+        ? { annotations: { ...(obj.metadata.annotations ?? {}), [CREATED_BY_ANNOTATION]: workspace } }
+        : {}),
+      ...(adopting && current.metadata.resourceVersion
+        ? { resourceVersion: current.metadata.resourceVersion }
+        : {}),
     };
     return { ...obj, metadata };
   }
@@ -209,7 +254,11 @@ export class Reconciler {
       .map((ns) => ns.metadata.name);
   }
 
-  private async write(ws: SecureWorkspace, p: Plan, released: readonly string[]): Promise<{ writes: number; invalid: Problem[] }> {
+  private async write(
+    ws: SecureWorkspace,
+    p: Plan,
+    released: readonly string[],
+  ): Promise<{ writes: number; invalid: Problem[] }> {
     const concurrency = this.deps.writeConcurrency ?? 8;
     const invalid: Problem[] = [];
     let writes = 0;
@@ -220,15 +269,29 @@ export class Reconciler {
         writes++;
       } catch (err) {
         if (!isInvalid(err)) throw err;
-        invalid.push({ path: `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)}`, message: `refused by the API server: ${errorMessage(err)}` });
+        invalid.push({
+          path: `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)}`,
+          message: `refused by the API server: ${errorMessage(err)}`,
+        });
       }
     };
     // Namespaces first: the other objects live in them.
-    await forEachLimited(p.apply.filter((a) => a.object.kind === "Namespace"), concurrency, applyOne);
-    await forEachLimited(p.apply.filter((a) => a.object.kind !== "Namespace"), concurrency, applyOne);
+    await forEachLimited(
+      p.apply.filter((a) => a.object.kind === "Namespace"),
+      concurrency,
+      applyOne,
+    );
+    await forEachLimited(
+      p.apply.filter((a) => a.object.kind !== "Namespace"),
+      concurrency,
+      applyOne,
+    );
     await forEachLimited(p.prune, concurrency, async (x) => {
       const seen = this.deps.cache.get(x.kind, x.namespace, x.name);
-      if (await this.deps.kube.delete(resourceOfKind(x.kind), x.name, x.namespace, x.uid ? { uid: x.uid } : {})) writes++;
+      if (
+        await this.deps.kube.delete(resourceOfKind(x.kind), x.name, x.namespace, x.uid ? { uid: x.uid } : {})
+      )
+        writes++;
       if (seen) this.deps.cache.recordWrite(x.kind, seen, true);
     });
     await forEachLimited(released, concurrency, async (ns) => {
@@ -242,16 +305,28 @@ export class Reconciler {
   private async release(namespace: string, workspace: string): Promise<void> {
     const current = this.deps.cache.get("Namespace", undefined, namespace);
     if (current?.metadata.labels?.[WORKSPACE_LABEL] !== workspace) return;
-    this.deps.cache.recordWrite("Namespace", await this.deps.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }));
+    this.deps.cache.recordWrite(
+      "Namespace",
+      await this.deps.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
+    );
   }
 
   private pruneAsDrift(p: PlannedPrune): PlannedApply {
-    const object = withAppliedHash({ apiVersion: p.apiVersion, kind: p.kind, metadata: { name: p.name, namespace: p.namespace, labels: {} } });
+    const object = withAppliedHash({
+      apiVersion: p.apiVersion,
+      kind: p.kind,
+      metadata: { name: p.name, namespace: p.namespace, labels: {} },
+    });
     return { object, reason: "Differs", drift: true };
   }
 
   /** Events for what changed; none when nothing did. Returns the number of Events written. */
-  private async announce(ws: SecureWorkspace, p: Plan, conflicts: readonly NamespaceConflict[], audit: boolean): Promise<number> {
+  private async announce(
+    ws: SecureWorkspace,
+    p: Plan,
+    conflicts: readonly NamespaceConflict[],
+    audit: boolean,
+  ): Promise<number> {
     const subject = { name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
     const emits: Array<Promise<void>> = [];
     const e = this.deps.events;
@@ -259,18 +334,56 @@ export class Reconciler {
       const before = ws.status?.drift?.length ?? 0;
       const now = p.apply.length + p.prune.length;
       if (now > 0 && now !== before)
-        emits.push(e.emit(subject, "Warning", "DriftDetected", "Audit", `${now} objects differ from the baseline (audit mode: not corrected)`));
+        emits.push(
+          e.emit(
+            subject,
+            "Warning",
+            "DriftDetected",
+            "Audit",
+            `${now} objects differ from the baseline (audit mode: not corrected)`,
+          ),
+        );
     } else {
-      const created = p.apply.filter((a) => !a.drift && a.reason === "Missing").map((a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)}`);
-      if (created.length > 0) emits.push(e.emit(subject, "Normal", "Created", "Apply", `created ${created.length}: ${created.slice(0, 20).join(", ")}`));
+      const created = p.apply
+        .filter((a) => !a.drift && a.reason === "Missing")
+        .map((a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)}`);
+      if (created.length > 0)
+        emits.push(
+          e.emit(
+            subject,
+            "Normal",
+            "Created",
+            "Apply",
+            `created ${created.length}: ${created.slice(0, 20).join(", ")}`,
+          ),
+        );
       for (const d of p.apply.filter((a) => a.drift))
         emits.push(
-          e.emit(subject, "Warning", "DriftCorrected", "Apply", `${d.reason === "Missing" ? "restored" : "reverted a change to"} ${objectRef(d.object)} in ${d.object.metadata.namespace ?? d.object.metadata.name}`),
+          e.emit(
+            subject,
+            "Warning",
+            "DriftCorrected",
+            "Apply",
+            `${d.reason === "Missing" ? "restored" : "reverted a change to"} ${objectRef(d.object)} in ${d.object.metadata.namespace ?? d.object.metadata.name}`,
+          ),
         );
       if (p.prune.length > 0)
-        emits.push(e.emit(subject, "Normal", "Pruned", "Delete", `deleted ${p.prune.length} no longer wanted: ${p.prune.slice(0, 20).map((x) => `${x.namespace}/${x.kind}/${x.name}`).join(", ")}`));
+        emits.push(
+          e.emit(
+            subject,
+            "Normal",
+            "Pruned",
+            "Delete",
+            `deleted ${p.prune.length} no longer wanted: ${p.prune
+              .slice(0, 20)
+              .map((x) => `${x.namespace}/${x.kind}/${x.name}`)
+              .join(", ")}`,
+          ),
+        );
     }
-    const previousConflict = ws.status?.conditions?.find((c) => c.type === "Stalled" && c.reason === "NamespaceConflict")?.message;
+    const previousConflict = ws.status?.conditions?.find(
+      (c) => c.type === "Stalled" && c.reason === "NamespaceConflict",
+    )?.message;
     const conflictMessage = conflicts.map((c) => c.message).join("; ");
     if (conflicts.length > 0 && conflictMessage !== previousConflict)
       emits.push(e.emit(subject, "Warning", "NamespaceConflict", "Adopt", conflictMessage));
@@ -279,12 +392,21 @@ export class Reconciler {
   }
 
   private outcomeBase(ws: SecureWorkspace): Pick<ReconcileOutcome, "generation" | "now" | "previous"> {
-    return { generation: ws.metadata.generation ?? 0, now: this.now().toISOString().replace(/\.\d+Z$/, "Z"), previous: ws.status };
+    return {
+      generation: ws.metadata.generation ?? 0,
+      now: this.now()
+        .toISOString()
+        .replace(/\.\d+Z$/, "Z"),
+      previous: ws.status,
+    };
   }
 
   private async writeStatus(ws: SecureWorkspace, status: SecureWorkspaceStatus): Promise<number> {
     if (!statusChanged(ws.status, status)) return 0;
-    this.deps.cache.recordWrite(KIND, await this.deps.kube.applyStatus({ ...this.workspaceStub(ws), status } as KubeObject));
+    this.deps.cache.recordWrite(
+      KIND,
+      await this.deps.kube.applyStatus({ ...this.workspaceStub(ws), status }),
+    );
     return 1;
   }
 
@@ -299,13 +421,27 @@ export class Reconciler {
     let writes = 0;
     const managed = this.deps.cache.managedBy(name);
     await forEachLimited(managed, this.deps.writeConcurrency ?? 8, async (o) => {
-      if (await this.deps.kube.delete(resourceOfKind(o.kind ?? ""), o.metadata?.name ?? "", o.metadata?.namespace)) writes++;
+      if (
+        await this.deps.kube.delete(
+          resourceOfKind(o.kind ?? ""),
+          o.metadata?.name ?? "",
+          o.metadata?.namespace,
+        )
+      )
+        writes++;
     });
     const deleteCreated = ws.spec?.deletionPolicy === "Delete";
-    const owned = this.deps.cache.list("Namespace").filter((ns) => ns.metadata.labels?.[WORKSPACE_LABEL] === name);
+    const owned = this.deps.cache
+      .list("Namespace")
+      .filter((ns) => ns.metadata.labels?.[WORKSPACE_LABEL] === name);
     await forEachLimited(owned, this.deps.writeConcurrency ?? 8, async (ns) => {
       if (deleteCreated && ns.metadata.annotations?.[CREATED_BY_ANNOTATION] === name) {
-        await this.deps.kube.delete(resourceOfKind("Namespace"), ns.metadata.name, undefined, ns.metadata.uid ? { uid: ns.metadata.uid } : {});
+        await this.deps.kube.delete(
+          resourceOfKind("Namespace"),
+          ns.metadata.name,
+          undefined,
+          ns.metadata.uid ? { uid: ns.metadata.uid } : {},
+        );
       } else {
         await this.release(ns.metadata.name, name);
       }
@@ -313,7 +449,13 @@ export class Reconciler {
     });
     // Our manager owns only the finalizer entry on the workspace: applying nothing removes it.
     await this.deps.kube.apply(this.workspaceStub(ws));
-    this.report({ workspace: name, writes: writes + 1, corrected: [], pruned: managed.length, outcome: "deleted" });
+    this.report({
+      workspace: name,
+      writes: writes + 1,
+      corrected: [],
+      pruned: managed.length,
+      outcome: "deleted",
+    });
   }
 
   private report(r: ReconcileReport): void {

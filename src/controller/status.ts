@@ -6,7 +6,13 @@
 import isEqual from "lodash/isEqual.js";
 import type { ResolvedSpec } from "../api/defaults.js";
 import type { Problem } from "../api/problems.js";
-import type { Condition, ControlStatus, DriftEntry, NamespaceStatus, SecureWorkspaceStatus } from "../api/types.js";
+import type {
+  Condition,
+  ControlStatus,
+  DriftEntry,
+  NamespaceStatus,
+  SecureWorkspaceStatus,
+} from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { CONDITION_OF_CONTROL, CONTROL_CATALOGUE } from "../baseline/controls.js";
 import { objectRef, type Control, type DesiredObject } from "../baseline/objects.js";
@@ -44,7 +50,12 @@ type ConditionInput = Omit<Condition, "lastTransitionTime" | "observedGeneration
  * Merges a condition into a list: lastTransitionTime moves only when status changes, so an
  * unchanged condition produces an identical list (no status write, no GitOps diff noise).
  */
-export function setCondition(list: readonly Condition[], next: ConditionInput, generation: number, now: string): Condition[] {
+export function setCondition(
+  list: readonly Condition[],
+  next: ConditionInput,
+  generation: number,
+  now: string,
+): Condition[] {
   const old = list.find((c) => c.type === next.type);
   const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : now;
   const merged: Condition = { ...next, lastTransitionTime, observedGeneration: generation };
@@ -61,17 +72,29 @@ const CONTROL_OBJECTS: Record<Exclude<Control, "namespace">, string> = {
 };
 
 function refsOf(objs: readonly { object: DesiredObject }[]): string {
-  const refs = objs.map((p) => `${p.object.metadata.namespace ?? p.object.metadata.name}/${objectRef(p.object)}`);
+  const refs = objs.map(
+    (p) => `${p.object.metadata.namespace ?? p.object.metadata.name}/${objectRef(p.object)}`,
+  );
   return refs.length > 5 ? `${refs.slice(0, 5).join(", ")} and ${refs.length - 5} more` : refs.join(", ");
 }
 
-function controlCondition(control: Exclude<Control, "namespace">, o: ReconcileOutcome, spec: ResolvedSpec): ConditionInput {
+/** Mesh conditions that do not depend on objects: not requested, not installed, not supported. */
+function meshCondition(
+  control: "meshMTLS" | "meshAuthorization",
+  o: ReconcileOutcome,
+  spec: ResolvedSpec,
+): ConditionInput | undefined {
   const type = CONDITION_OF_CONTROL[control];
   const mesh = spec.serviceMesh;
-  const isMesh = control === "meshMTLS" || control === "meshAuthorization";
-  if (isMesh && mesh.provider === "none") return { type, status: "True", reason: "NotRequested", message: "no service mesh requested" };
-  if (isMesh && mesh.provider === "istio" && o.meshInstalled === false)
-    return { type, status: "False", reason: "MeshNotInstalled", message: "the security.istio.io/v1 API is not served: Istio is not installed" };
+  if (mesh.provider === "none")
+    return { type, status: "True", reason: "NotRequested", message: "no service mesh requested" };
+  if (mesh.provider === "istio" && o.meshInstalled === false)
+    return {
+      type,
+      status: "False",
+      reason: "MeshNotInstalled",
+      message: "the security.istio.io/v1 API is not served: Istio is not installed",
+    };
   if (control === "meshAuthorization" && mesh.authorization.mode === "Off")
     return { type, status: "True", reason: "NotRequested", message: "mesh authorization is Off" };
   if (control === "meshAuthorization" && mesh.provider === "linkerd")
@@ -79,15 +102,42 @@ function controlCondition(control: Exclude<Control, "namespace">, o: ReconcileOu
       type,
       status: "False",
       reason: "NotSupportedByProvider",
-      message: "Linkerd: all-authenticated admits any meshed workload; WorkspaceOnly needs Linkerd policy objects, not managed yet",
+      message:
+        "Linkerd: all-authenticated admits any meshed workload; WorkspaceOnly needs Linkerd policy objects, not managed yet",
     };
+  return undefined;
+}
+
+function controlCondition(
+  control: Exclude<Control, "namespace">,
+  o: ReconcileOutcome,
+  spec: ResolvedSpec,
+): ConditionInput {
+  const type = CONDITION_OF_CONTROL[control];
+  const mesh = spec.serviceMesh;
+  if (control === "meshMTLS" || control === "meshAuthorization") {
+    const special = meshCondition(control, o, spec);
+    if (special) return special;
+  }
   const desired = (o.desired ?? []).filter((d) => controlOf(d) === control);
   const linkerdMtls = control === "meshMTLS" && mesh.provider === "linkerd";
   if (desired.length === 0 && !linkerdMtls)
-    return { type, status: "True", reason: "NotRequested", message: `no ${CONTROL_OBJECTS[control]} requested` };
-  const pending = (o.pending ?? []).filter((p) => controlOf(p.object) === control || (linkerdMtls && p.object.kind === "Namespace"));
+    return {
+      type,
+      status: "True",
+      reason: "NotRequested",
+      message: `no ${CONTROL_OBJECTS[control]} requested`,
+    };
+  const pending = (o.pending ?? []).filter(
+    (p) => controlOf(p.object) === control || (linkerdMtls && p.object.kind === "Namespace"),
+  );
   if (pending.length > 0)
-    return { type, status: "False", reason: "DriftDetected", message: `audit mode, differs from the baseline: ${refsOf(pending)}` };
+    return {
+      type,
+      status: "False",
+      reason: "DriftDetected",
+      message: `audit mode, differs from the baseline: ${refsOf(pending)}`,
+    };
   const conflicts = o.conflicts?.length ?? 0;
   const held = spec.namespaces.length - conflicts;
   return {
@@ -102,32 +152,69 @@ function namespaceStatuses(o: ReconcileOutcome, spec: ResolvedSpec): NamespaceSt
   return spec.namespaces.map(({ name }) => {
     const conflict = o.conflicts?.find((c) => c.namespace === name);
     if (conflict) return { name, ready: false, managedObjects: 0, message: conflict.message };
-    const managedObjects = (o.desired ?? []).filter((d) => d.kind !== "Namespace" && d.metadata.namespace === name).length;
-    const differs = (o.pending ?? []).filter((p) => (p.object.metadata.namespace ?? p.object.metadata.name) === name);
+    const managedObjects = (o.desired ?? []).filter(
+      (d) => d.kind !== "Namespace" && d.metadata.namespace === name,
+    ).length;
+    const differs = (o.pending ?? []).filter(
+      (p) => (p.object.metadata.namespace ?? p.object.metadata.name) === name,
+    );
     return differs.length > 0
       ? { name, ready: false, managedObjects, message: `${differs.length} objects differ from the baseline` }
       : { name, ready: true, managedObjects };
   });
 }
 
-function controls(o: ReconcileOutcome, spec: ResolvedSpec, conditions: readonly Condition[], driftCorrections: number): ControlStatus[] {
+function controls(
+  o: ReconcileOutcome,
+  spec: ResolvedSpec,
+  conditions: readonly Condition[],
+  driftCorrections: number,
+): ControlStatus[] {
   const out: ControlStatus[] = CONTROL_CATALOGUE.map((c) => {
-    const conds = c.evidencedBy.map((ctl) => conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as Exclude<Control, "namespace">]));
+    const conds = c.evidencedBy.map((ctl) =>
+      conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as Exclude<Control, "namespace">]),
+    );
     const objects = (o.desired ?? []).filter((d) => c.evidencedBy.includes(controlOf(d)));
-    const names = [...new Set(objects.map((d) => (d.kind === "Namespace" ? "Namespace labels" : objectRef(d))))];
+    const names = [
+      ...new Set(objects.map((d) => (d.kind === "Namespace" ? "Namespace labels" : objectRef(d)))),
+    ];
     const applicable = conds.filter((x) => x && x.reason !== "NotRequested");
-    if (applicable.length === 0) return { id: c.id, title: c.title, state: "NotApplicable" as const, evidence: "not requested by the spec" };
+    if (applicable.length === 0)
+      return {
+        id: c.id,
+        title: c.title,
+        state: "NotApplicable" as const,
+        evidence: "not requested by the spec",
+      };
     const failing = applicable.filter((x) => x?.status !== "True");
-    if (failing.length > 0) return { id: c.id, title: c.title, state: "NonCompliant" as const, evidence: failing.map((x) => x?.message).join("; ") };
-    return { id: c.id, title: c.title, state: "Compliant" as const, evidence: names.join(", ") || applicable.map((x) => x?.message).join("; ") };
+    if (failing.length > 0)
+      return {
+        id: c.id,
+        title: c.title,
+        state: "NonCompliant" as const,
+        evidence: failing.map((x) => x?.message).join("; "),
+      };
+    return {
+      id: c.id,
+      title: c.title,
+      state: "Compliant" as const,
+      evidence: names.join(", ") || applicable.map((x) => x?.message).join("; "),
+    };
   });
   const enforce = spec.enforcement === "Enforce";
-  out.push({ id: "NIST-800-53:SI-4", title: "System Monitoring", state: "Compliant", evidence: "watches every managed object; drift is reported in status and Events" });
+  out.push({
+    id: "NIST-800-53:SI-4",
+    title: "System Monitoring",
+    state: "Compliant",
+    evidence: "watches every managed object; drift is reported in status and Events",
+  });
   out.push({
     id: "NIST-800-53:CM-3",
     title: "Configuration Change Control",
     state: enforce ? "Compliant" : "NotApplicable",
-    evidence: enforce ? `unauthorised changes are reverted and recorded as Events (driftCorrections: ${driftCorrections})` : "enforcement: Audit (changes are reported, not reverted)",
+    evidence: enforce
+      ? `unauthorised changes are reverted and recorded as Events (driftCorrections: ${driftCorrections})`
+      : "enforcement: Audit (changes are reported, not reverted)",
   });
   return out;
 }
@@ -140,35 +227,77 @@ function driftEntries(pending: readonly PlannedApply[]): DriftEntry[] {
   }));
 }
 
-function readiness(o: ReconcileOutcome, spec: ResolvedSpec): { ready: ConditionInput; reconciling: ConditionInput; stalled: ConditionInput } {
+function readiness(
+  o: ReconcileOutcome,
+  spec: ResolvedSpec,
+): { ready: ConditionInput; reconciling: ConditionInput; stalled: ConditionInput } {
   const total = spec.namespaces.length;
   const conflicts = o.conflicts ?? [];
   if (conflicts.length > 0) {
     const message = conflicts.map((c) => c.message).join("; ");
     return {
-      ready: { type: "Ready", status: "False", reason: "NamespaceConflict", message: `${total - conflicts.length}/${total} namespaces hold the baseline; ${message}` },
-      reconciling: { type: "Reconciling", status: "False", reason: "NamespaceConflict", message: "waiting for a spec change" },
+      ready: {
+        type: "Ready",
+        status: "False",
+        reason: "NamespaceConflict",
+        message: `${total - conflicts.length}/${total} namespaces hold the baseline; ${message}`,
+      },
+      reconciling: {
+        type: "Reconciling",
+        status: "False",
+        reason: "NamespaceConflict",
+        message: "waiting for a spec change",
+      },
       stalled: { type: "Stalled", status: "True", reason: "NamespaceConflict", message },
     };
   }
   const notStalled: ConditionInput = { type: "Stalled", status: "False", reason: "Progressing", message: "" };
   if (spec.serviceMesh.provider === "istio" && o.meshInstalled === false) {
     return {
-      ready: { type: "Ready", status: "False", reason: "MeshNotInstalled", message: "Istio's security API is not served; every other control is enforced" },
-      reconciling: { type: "Reconciling", status: "True", reason: "WaitingForMesh", message: "waiting for the security.istio.io/v1 API to appear" },
+      ready: {
+        type: "Ready",
+        status: "False",
+        reason: "MeshNotInstalled",
+        message: "Istio's security API is not served; every other control is enforced",
+      },
+      reconciling: {
+        type: "Reconciling",
+        status: "True",
+        reason: "WaitingForMesh",
+        message: "waiting for the security.istio.io/v1 API to appear",
+      },
       stalled: notStalled,
     };
   }
-  const done: ConditionInput = { type: "Reconciling", status: "False", reason: "ReconcileSucceeded", message: "" };
+  const done: ConditionInput = {
+    type: "Reconciling",
+    status: "False",
+    reason: "ReconcileSucceeded",
+    message: "",
+  };
   if (o.pending) {
     const differs = o.pending.length;
     return {
-      ready: { type: "Ready", status: "True", reason: "Audited", message: `audit mode: ${differs === 0 ? "all" : `${differs}`} objects ${differs === 0 ? "match" : "differ from"} the baseline in ${total} namespaces` },
+      ready: {
+        type: "Ready",
+        status: "True",
+        reason: "Audited",
+        message: `audit mode: ${differs === 0 ? "all" : `${differs}`} objects ${differs === 0 ? "match" : "differ from"} the baseline in ${total} namespaces`,
+      },
       reconciling: done,
       stalled: notStalled,
     };
   }
-  return { ready: { type: "Ready", status: "True", reason: "Enforced", message: `${total}/${total} namespaces hold the baseline` }, reconciling: done, stalled: notStalled };
+  return {
+    ready: {
+      type: "Ready",
+      status: "True",
+      reason: "Enforced",
+      message: `${total}/${total} namespaces hold the baseline`,
+    },
+    reconciling: done,
+    stalled: notStalled,
+  };
 }
 
 /** The status a reconcile pass should leave behind. */
@@ -180,8 +309,18 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   };
   if (o.invalid && o.invalid.length > 0) {
     const message = o.invalid.map((p) => `${p.path}: ${p.message}`).join("; ");
-    set({ type: "Ready", status: "False", reason: "InvalidSpec", message: `nothing was changed: ${message}` });
-    set({ type: "Reconciling", status: "False", reason: "InvalidSpec", message: "waiting for a spec change" });
+    set({
+      type: "Ready",
+      status: "False",
+      reason: "InvalidSpec",
+      message: `nothing was changed: ${message}`,
+    });
+    set({
+      type: "Reconciling",
+      status: "False",
+      reason: "InvalidSpec",
+      message: "waiting for a spec change",
+    });
     set({ type: "Stalled", status: "True", reason: "InvalidSpec", message });
     return { ...prev, observedGeneration: o.generation, conditions };
   }
@@ -191,7 +330,8 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   set(ready);
   set(reconciling);
   set(stalled);
-  for (const control of Object.keys(CONDITION_OF_CONTROL) as Array<Exclude<Control, "namespace">>) set(controlCondition(control, o, spec));
+  for (const control of Object.keys(CONDITION_OF_CONTROL) as Array<Exclude<Control, "namespace">>)
+    set(controlCondition(control, o, spec));
   const corrected = o.corrected ?? [];
   const last = corrected[corrected.length - 1];
   const driftCorrections = (prev.driftCorrections ?? 0) + corrected.length;
@@ -203,7 +343,11 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
     controls: controls(o, spec, conditions, driftCorrections),
   };
   const lastDrift = last
-    ? { time: o.now, namespace: last.object.metadata.namespace ?? last.object.metadata.name, object: objectRef(last.object) }
+    ? {
+        time: o.now,
+        namespace: last.object.metadata.namespace ?? last.object.metadata.name,
+        object: objectRef(last.object),
+      }
     : prev.lastDriftCorrection;
   if (lastDrift) status.lastDriftCorrection = lastDrift;
   if (o.pending && o.pending.length > 0) status.drift = driftEntries(o.pending);
@@ -211,6 +355,9 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
 }
 
 /** Whether a status write would change anything. */
-export function statusChanged(current: SecureWorkspaceStatus | undefined, next: SecureWorkspaceStatus): boolean {
+export function statusChanged(
+  current: SecureWorkspaceStatus | undefined,
+  next: SecureWorkspaceStatus,
+): boolean {
   return !isEqual(current ?? {}, next);
 }

@@ -100,7 +100,12 @@ export class KubeClient {
   }
 
   /** A JSON merge patch (used only to remove our finalizer, which SSA cannot drop from a list it shares). */
-  async mergePatch<T extends KubeObject>(r: ResourceType, name: string, patch: unknown, namespace?: string): Promise<T> {
+  async mergePatch<T extends KubeObject>(
+    r: ResourceType,
+    name: string,
+    patch: unknown,
+    namespace?: string,
+  ): Promise<T> {
     return this.send<T>({
       verb: "patch",
       method: "PATCH",
@@ -113,7 +118,12 @@ export class KubeClient {
   /** Creates an object. */
   async create<T extends KubeObject>(obj: KubeObject): Promise<T> {
     const r = resourceOf(obj.apiVersion, obj.kind);
-    return this.send<T>({ verb: "create", method: "POST", path: collectionPath(r, obj.metadata.namespace), body: obj });
+    return this.send<T>({
+      verb: "create",
+      method: "POST",
+      path: collectionPath(r, obj.metadata.namespace),
+      body: obj,
+    });
   }
 
   /**
@@ -248,13 +258,19 @@ export class KubeClient {
     return this.agent;
   }
 
-  private roundTrip(url: URL, opts: RequestOptions, payload?: string): Promise<{ status: number; body: string }> {
+  private roundTrip(
+    url: URL,
+    opts: RequestOptions,
+    payload?: string,
+  ): Promise<{ status: number; body: string }> {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
         res.on("error", reject);
       });
       req.on("timeout", () => req.destroy(new Error(`request timed out after ${String(opts.timeout)} ms`)));
@@ -277,6 +293,11 @@ export class KubeClient {
     } catch {
       // not a Status object: keep the raw text
     }
-    return new ApiError(`${spec.verb} ${spec.path}: ${status} ${reason}: ${message}`, status, reason, message);
+    return new ApiError(
+      `${spec.verb} ${spec.path}: ${status} ${reason}: ${message}`,
+      status,
+      reason,
+      message,
+    );
   }
 }

@@ -15,12 +15,32 @@ export interface ResourceType {
 export const RESOURCES: readonly ResourceType[] = [
   { apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
   { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true },
+  {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    plural: "rolebindings",
+    namespaced: true,
+  },
   { apiVersion: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true },
   { apiVersion: "v1", kind: "LimitRange", plural: "limitranges", namespaced: true },
-  { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", plural: "peerauthentications", namespaced: true },
-  { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", plural: "authorizationpolicies", namespaced: true },
-  { apiVersion: "secureworkspace.io/v1alpha1", kind: "SecureWorkspace", plural: "secureworkspaces", namespaced: false },
+  {
+    apiVersion: "security.istio.io/v1",
+    kind: "PeerAuthentication",
+    plural: "peerauthentications",
+    namespaced: true,
+  },
+  {
+    apiVersion: "security.istio.io/v1",
+    kind: "AuthorizationPolicy",
+    plural: "authorizationpolicies",
+    namespaced: true,
+  },
+  {
+    apiVersion: "secureworkspace.io/v1alpha1",
+    kind: "SecureWorkspace",
+    plural: "secureworkspaces",
+    namespaced: false,
+  },
   { apiVersion: "events.k8s.io/v1", kind: "Event", plural: "events", namespaced: true },
   { apiVersion: "coordination.k8s.io/v1", kind: "Lease", plural: "leases", namespaced: true },
   { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
@@ -28,13 +48,35 @@ export const RESOURCES: readonly ResourceType[] = [
   // Used by tools and tests (installing config/, admission checks), not by the reconcile loop.
   { apiVersion: "v1", kind: "Pod", plural: "pods", namespaced: true },
   { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", plural: "roles", namespaced: true },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false },
-  { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false },
+  {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    plural: "clusterroles",
+    namespaced: false,
+  },
+  {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    plural: "clusterrolebindings",
+    namespaced: false,
+  },
+  {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    plural: "customresourcedefinitions",
+    namespaced: false,
+  },
 ];
 
 /** The managed kinds that live inside owned namespaces (what the reconciler diffs and prunes). */
-export const NAMESPACED_MANAGED_KINDS = ["NetworkPolicy", "RoleBinding", "ResourceQuota", "LimitRange", "PeerAuthentication", "AuthorizationPolicy"] as const;
+export const NAMESPACED_MANAGED_KINDS = [
+  "NetworkPolicy",
+  "RoleBinding",
+  "ResourceQuota",
+  "LimitRange",
+  "PeerAuthentication",
+  "AuthorizationPolicy",
+] as const;
 /** One of {@link NAMESPACED_MANAGED_KINDS}. */
 export type ManagedKind = (typeof NAMESPACED_MANAGED_KINDS)[number];
 

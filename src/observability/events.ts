@@ -25,7 +25,13 @@ export class EventRecorder {
   ) {}
 
   /** Emits one Event (fire and forget, awaited so callers can order writes). */
-  async emit(subject: EventSubject, type: EventType, reason: string, action: string, note: string): Promise<void> {
+  async emit(
+    subject: EventSubject,
+    type: EventType,
+    reason: string,
+    action: string,
+    note: string,
+  ): Promise<void> {
     const now = new Date().toISOString().replace("Z", "000Z");
     try {
       await this.kube.create({
@@ -39,7 +45,12 @@ export class EventRecorder {
         note: note.length > 1000 ? `${note.slice(0, 997)}...` : note,
         reportingController: "secureworkspace.io/operator",
         reportingInstance: this.instance,
-        regarding: { apiVersion: API_VERSION, kind: KIND, name: subject.name, ...(subject.uid ? { uid: subject.uid } : {}) },
+        regarding: {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: subject.name,
+          ...(subject.uid ? { uid: subject.uid } : {}),
+        },
       });
     } catch (err) {
       this.onError(err);

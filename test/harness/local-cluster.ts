@@ -180,10 +180,14 @@ export class LocalCluster {
   /** Starts etcd (again, after {@link kill}, with the same data dir and port). */
   async startEtcd(): Promise<void> {
     this.spawnComponent("etcd", this.bins.etcd, this.etcdArgs());
-    await this.waitFor("etcd", async () => {
-      const res = await fetch(`http://127.0.0.1:${this.ports.etcd}/health`);
-      return res.ok;
-    }, 60_000);
+    await this.waitFor(
+      "etcd",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${this.ports.etcd}/health`);
+        return res.ok;
+      },
+      60_000,
+    );
   }
 
   private apiserverArgs(): string[] {
@@ -210,16 +214,20 @@ export class LocalCluster {
   /** Starts kube-apiserver (again, after {@link kill}) and waits for /readyz. */
   async startApiServer(timeoutMs = 180_000): Promise<void> {
     this.spawnComponent("apiserver", this.bins.apiserver, this.apiserverArgs());
-    await this.waitFor("kube-apiserver /readyz", async () => {
-      if (!this.caData) {
-        try {
-          this.caData = readFileSync(path.join(this.dir, "certs", "apiserver.crt"), "utf8");
-        } catch {
-          return false;
+    await this.waitFor(
+      "kube-apiserver /readyz",
+      async () => {
+        if (!this.caData) {
+          try {
+            this.caData = readFileSync(path.join(this.dir, "certs", "apiserver.crt"), "utf8");
+          } catch {
+            return false;
+          }
         }
-      }
-      return (await this.get("/readyz")).status === 200;
-    }, timeoutMs);
+        return (await this.get("/readyz")).status === 200;
+      },
+      timeoutMs,
+    );
   }
 
   /** Starts kube-controller-manager with the controllers a namespace-level operator relies on. */
@@ -256,9 +264,13 @@ export class LocalCluster {
   }
 
   private async waitForDefaultServiceAccount(timeoutMs: number): Promise<void> {
-    await this.waitFor("the default ServiceAccount (kube-controller-manager)", async () => {
-      return (await this.get("/api/v1/namespaces/default/serviceaccounts/default")).status === 200;
-    }, timeoutMs);
+    await this.waitFor(
+      "the default ServiceAccount (kube-controller-manager)",
+      async () => {
+        return (await this.get("/api/v1/namespaces/default/serviceaccounts/default")).status === 200;
+      },
+      timeoutMs,
+    );
   }
 
   private async waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -274,7 +286,9 @@ export class LocalCluster {
       }
       await sleep(250);
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`,
+    );
   }
 
   /** The admin kubeconfig text (token auth, CA-verified TLS). */
@@ -328,6 +342,7 @@ export class LocalCluster {
       await exited;
       clearTimeout(timer);
     }
-    if (this.ownsDir && !process.env["SWS_KEEP_CLUSTER_DIR"]) rmSync(this.dir, { recursive: true, force: true });
+    if (this.ownsDir && !process.env["SWS_KEEP_CLUSTER_DIR"])
+      rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -22,7 +22,8 @@ export function setTestEnv(env: TestEnv | undefined): void {
 
 /** The running test environment; throws when the root hooks did not start one. */
 export function testEnv(): TestEnv {
-  if (!current) throw new Error("no test cluster: run integration tests through test/.mocharc.integration.json");
+  if (!current)
+    throw new Error("no test cluster: run integration tests through test/.mocharc.integration.json");
   return current;
 }
 

@@ -20,7 +20,13 @@ const CM = resourceOfKind("ConfigMap");
 function podSpec(privileged: boolean): Record<string, unknown> {
   const securityContext = privileged
     ? { privileged: true }
-    : { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+    : {
+        allowPrivilegeEscalation: false,
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      };
   return { containers: [{ name: "app", image: "registry.example/app:1", securityContext }] };
 }
 
@@ -51,7 +57,12 @@ describe("the test cluster is a real Kubernetes control plane", function () {
 
   it("creates a namespace and deletes it to completion (kube-controller-manager runs)", async () => {
     await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "lifecycle" } });
-    await admin.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "lifecycle" }, data: { a: "b" } });
+    await admin.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", namespace: "lifecycle" },
+      data: { a: "b" },
+    });
     await admin.delete(NS, "lifecycle");
     await waitFor(
       async () => {
@@ -72,7 +83,9 @@ describe("the test cluster is a real Kubernetes control plane", function () {
       kind: "Namespace",
       metadata: { name: "psa-restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
     });
-    await waitFor(async () => admin.get(resourceOfKind("ServiceAccount"), "default", "psa-restricted"), { message: "default ServiceAccount" });
+    await waitFor(async () => admin.get(resourceOfKind("ServiceAccount"), "default", "psa-restricted"), {
+      message: "default ServiceAccount",
+    });
     const pod = (name: string, privileged: boolean): KubeObject => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -87,13 +100,22 @@ describe("the test cluster is a real Kubernetes control plane", function () {
 
   it("denies a ServiceAccount without RBAC (403) and allows it after a RoleBinding to the aggregated view role", async () => {
     await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "rbac-check" } });
-    await admin.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: "rbac-check" } });
+    await admin.create({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "reader", namespace: "rbac-check" },
+    });
     const token = await admin.requestToken("rbac-check", "reader", 600);
     const adminKc = adminKubeConfig();
     const cluster = adminKc.getCurrentCluster();
     if (!cluster) throw new Error("no cluster");
     const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [cluster], users: [{ name: "reader", token }], contexts: [{ name: "c", cluster: cluster.name, user: "reader" }], currentContext: "c" });
+    kc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: "reader", token }],
+      contexts: [{ name: "c", cluster: cluster.name, user: "reader" }],
+      currentContext: "c",
+    });
     const reader = new KubeClient(kc);
     try {
       const denied = await refusal(reader.list(CM, { namespace: "rbac-check" }));
@@ -104,9 +126,11 @@ describe("the test cluster is a real Kubernetes control plane", function () {
         metadata: { name: "reader-view", namespace: "rbac-check" },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
         subjects: [{ kind: "ServiceAccount", name: "reader", namespace: "rbac-check" }],
-      } as KubeObject);
+      });
       // The view role's rules come from the clusterrole-aggregation controller.
-      const list = await waitFor(async () => reader.list(CM, { namespace: "rbac-check" }), { message: "reader may list ConfigMaps" });
+      const list = await waitFor(async () => reader.list(CM, { namespace: "rbac-check" }), {
+        message: "reader may list ConfigMaps",
+      });
       expect(list.items).to.be.an("array");
     } finally {
       reader.close();
@@ -114,7 +138,12 @@ describe("the test cluster is a real Kubernetes control plane", function () {
   });
 
   it("leaves resourceVersion unchanged when the same object is server-side applied twice by one field manager", async () => {
-    const cm: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ssa-twice", namespace: "default" }, data: { key: "value" } };
+    const cm: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ssa-twice", namespace: "default" },
+      data: { key: "value" },
+    };
     const first = await admin.apply(cm);
     const second = await admin.apply(cm);
     expect(second.metadata.resourceVersion).to.equal(first.metadata.resourceVersion);

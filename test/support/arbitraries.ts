@@ -10,13 +10,17 @@ import type {
   Subject,
 } from "../../src/api/types.js";
 
-const dnsLabel = fc.stringMatching(/^[a-z]([-a-z0-9]{0,10}[a-z0-9])?$/).filter(
-  (s) => !["default", "kube-system", "kube-public", "kube-node-lease"].includes(s),
-);
+const dnsLabel = fc
+  .stringMatching(/^[a-z]([-a-z0-9]{0,10}[a-z0-9])?$/)
+  .filter((s) => !["default", "kube-system", "kube-public", "kube-node-lease"].includes(s));
 const labelValue = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,8}[a-z0-9])?$/);
-const userLabelKey = fc.stringMatching(/^(example\.com\/)?[a-z]([-a-z0-9]{0,8}[a-z0-9])?$/).filter((k) => k !== "istio-injection");
+const userLabelKey = fc
+  .stringMatching(/^(example\.com\/)?[a-z]([-a-z0-9]{0,8}[a-z0-9])?$/)
+  .filter((k) => k !== "istio-injection");
 
-const selector: fc.Arbitrary<LabelSelector> = fc.record({ matchLabels: fc.dictionary(userLabelKey, labelValue, { minKeys: 1, maxKeys: 2 }) });
+const selector: fc.Arbitrary<LabelSelector> = fc.record({
+  matchLabels: fc.dictionary(userLabelKey, labelValue, { minKeys: 1, maxKeys: 2 }),
+});
 const port: fc.Arbitrary<PolicyPort> = fc.record(
   { protocol: fc.constantFrom("TCP" as const, "UDP" as const), port: fc.integer({ min: 1, max: 65535 }) },
   { requiredKeys: ["port"] },
@@ -25,9 +29,15 @@ const cidr = fc
   .tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 32 }))
   .map(([a, b, prefix]) => `${a}.${b}.0.0/${prefix}`);
 const allowance: fc.Arbitrary<IngressAllowance & EgressAllowance> = fc.oneof(
-  fc.record({ namespaceSelector: selector, ports: fc.array(port, { maxLength: 2 }) }, { requiredKeys: ["namespaceSelector"] }),
+  fc.record(
+    { namespaceSelector: selector, ports: fc.array(port, { maxLength: 2 }) },
+    { requiredKeys: ["namespaceSelector"] },
+  ),
   fc.record({ podSelector: selector, namespaceSelector: selector }, { requiredKeys: ["podSelector"] }),
-  fc.record({ ipBlock: fc.record({ cidr }), ports: fc.array(port, { maxLength: 2 }) }, { requiredKeys: ["ipBlock"] }),
+  fc.record(
+    { ipBlock: fc.record({ cidr }), ports: fc.array(port, { maxLength: 2 }) },
+    { requiredKeys: ["ipBlock"] },
+  ),
 );
 const subject: fc.Arbitrary<Subject> = fc.oneof(
   fc.record({ kind: fc.constantFrom("User" as const, "Group" as const), name: labelValue }),
@@ -41,52 +51,65 @@ const quantity = fc.oneof(
 const level = fc.constantFrom("privileged" as const, "baseline" as const, "restricted" as const);
 
 /** Any spec the CRD would admit. */
-export const validSpec: fc.Arbitrary<SecureWorkspaceSpec> = fc
-  .record(
-    {
-      namespaces: fc.uniqueArray(
-        fc.record({ name: dnsLabel, labels: fc.dictionary(userLabelKey, labelValue, { maxKeys: 2 }) }, { requiredKeys: ["name"] }),
-        { minLength: 1, maxLength: 4, selector: (n) => n.name },
+export const validSpec: fc.Arbitrary<SecureWorkspaceSpec> = fc.record(
+  {
+    namespaces: fc.uniqueArray(
+      fc.record(
+        { name: dnsLabel, labels: fc.dictionary(userLabelKey, labelValue, { maxKeys: 2 }) },
+        { requiredKeys: ["name"] },
       ),
-      enforcement: fc.constantFrom("Enforce" as const, "Audit" as const),
-      deletionPolicy: fc.constantFrom("Retain" as const, "Delete" as const),
-      podSecurity: fc.record({ enforce: level, audit: level, warn: level }, { requiredKeys: [] }),
-      networkPolicy: fc.record(
+      { minLength: 1, maxLength: 4, selector: (n) => n.name },
+    ),
+    enforcement: fc.constantFrom("Enforce" as const, "Audit" as const),
+    deletionPolicy: fc.constantFrom("Retain" as const, "Delete" as const),
+    podSecurity: fc.record({ enforce: level, audit: level, warn: level }, { requiredKeys: [] }),
+    networkPolicy: fc.record(
+      {
+        defaultDeny: fc.subarray(["Ingress" as const, "Egress" as const]),
+        allowSameNamespace: fc.boolean(),
+        allowDNS: fc.boolean(),
+        allowIngressFrom: fc.array(allowance, { maxLength: 3 }),
+        allowEgressTo: fc.array(allowance, { maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    ),
+    rbac: fc.record({
+      bindings: fc.array(
+        fc.record({
+          role: fc.constantFrom("admin" as const, "edit" as const, "view" as const),
+          subjects: fc.array(subject, { minLength: 1, maxLength: 3 }),
+        }),
+        { maxLength: 3 },
+      ),
+    }),
+    resourceQuota: fc.record({
+      hard: fc.dictionary(fc.constantFrom("pods", "requests.cpu", "limits.memory"), quantity, { minKeys: 1 }),
+    }),
+    limitRange: fc.record(
+      { default: fc.record({ cpu: quantity }), max: fc.record({ memory: quantity }) },
+      { requiredKeys: [] },
+    ),
+    serviceMesh: fc.oneof(
+      fc.constant({ provider: "none" as const }),
+      fc.record(
         {
-          defaultDeny: fc.subarray(["Ingress" as const, "Egress" as const]),
-          allowSameNamespace: fc.boolean(),
-          allowDNS: fc.boolean(),
-          allowIngressFrom: fc.array(allowance, { maxLength: 3 }),
-          allowEgressTo: fc.array(allowance, { maxLength: 3 }),
+          provider: fc.constantFrom("istio" as const, "linkerd" as const),
+          mtls: fc.constantFrom("STRICT" as const, "PERMISSIVE" as const),
+          injection: fc.boolean(),
+          authorization: fc.record(
+            {
+              mode: fc.constantFrom("WorkspaceOnly" as const, "Off" as const),
+              allowFromNamespaces: fc.array(dnsLabel, { maxLength: 2 }),
+            },
+            { requiredKeys: [] },
+          ),
         },
-        { requiredKeys: [] },
+        { requiredKeys: ["provider"] },
       ),
-      rbac: fc.record({
-        bindings: fc.array(
-          fc.record({ role: fc.constantFrom("admin" as const, "edit" as const, "view" as const), subjects: fc.array(subject, { minLength: 1, maxLength: 3 }) }),
-          { maxLength: 3 },
-        ),
-      }),
-      resourceQuota: fc.record({ hard: fc.dictionary(fc.constantFrom("pods", "requests.cpu", "limits.memory"), quantity, { minKeys: 1 }) }),
-      limitRange: fc.record({ default: fc.record({ cpu: quantity }), max: fc.record({ memory: quantity }) }, { requiredKeys: [] }),
-      serviceMesh: fc.oneof(
-        fc.constant({ provider: "none" as const }),
-        fc.record(
-          {
-            provider: fc.constantFrom("istio" as const, "linkerd" as const),
-            mtls: fc.constantFrom("STRICT" as const, "PERMISSIVE" as const),
-            injection: fc.boolean(),
-            authorization: fc.record(
-              { mode: fc.constantFrom("WorkspaceOnly" as const, "Off" as const), allowFromNamespaces: fc.array(dnsLabel, { maxLength: 2 }) },
-              { requiredKeys: [] },
-            ),
-          },
-          { requiredKeys: ["provider"] },
-        ),
-      ),
-    },
-    { requiredKeys: ["namespaces"] },
-  );
+    ),
+  },
+  { requiredKeys: ["namespaces"] },
+);
 
 /** A SecureWorkspace around a generated valid spec. */
 export const validWorkspace: fc.Arbitrary<SecureWorkspace> = fc

@@ -5,7 +5,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ApiException, ApiextensionsV1Api, loadAllYaml, type V1CustomResourceDefinition } from "@kubernetes/client-node";
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  loadAllYaml,
+  type V1CustomResourceDefinition,
+} from "@kubernetes/client-node";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
 import { adminKubeConfig } from "../../harness/test-env.js";
 import { waitFor } from "../../support/wait.js";
@@ -21,7 +26,9 @@ export function istioCrdSource(): { file: string; real: boolean } {
 export async function installIstioCrds(): Promise<{ real: boolean }> {
   const { file, real } = istioCrdSource();
   const api = adminKubeConfig().makeApiClient(ApiextensionsV1Api);
-  const crds = (loadAllYaml(readFileSync(file, "utf8")) as V1CustomResourceDefinition[]).filter((d) => d?.kind === "CustomResourceDefinition");
+  const crds = (loadAllYaml(readFileSync(file, "utf8")) as V1CustomResourceDefinition[]).filter(
+    (d) => d?.kind === "CustomResourceDefinition",
+  );
   for (const body of crds) {
     try {
       await api.createCustomResourceDefinition({ body });

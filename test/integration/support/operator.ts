@@ -73,7 +73,8 @@ export function captureLog(): CapturedLog {
     (level: string) =>
     (message: string, fields?: Record<string, unknown>): void => {
       lines.push({ level, message, ...(fields ? { fields } : {}) });
-      if (process.env["SWS_TEST_VERBOSE"]) console.log(`    [operator] ${level} ${message} ${JSON.stringify(fields ?? {})}`);
+      if (process.env["SWS_TEST_VERBOSE"])
+        console.log(`    [operator] ${level} ${message} ${JSON.stringify(fields ?? {})}`);
     };
   return { lines, info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
 }
@@ -86,7 +87,9 @@ export interface RunningOperator {
 }
 
 /** Starts the operator under its ServiceAccount token; `stop()` shuts it down cleanly. */
-export async function startOperator(options: { workers?: number; resyncPeriodMs?: number } = {}): Promise<RunningOperator> {
+export async function startOperator(
+  options: { workers?: number; resyncPeriodMs?: number } = {},
+): Promise<RunningOperator> {
   const log = captureLog();
   const manager = new Manager({
     kc: await operatorKubeConfig(),

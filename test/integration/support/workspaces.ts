@@ -55,19 +55,39 @@ export async function waitForStatus(
   return waitFor(
     async () => {
       last = await getWorkspace(admin, name);
-      return last && last.status?.observedGeneration === last.metadata.generation && check(last) ? last : undefined;
+      return last && last.status?.observedGeneration === last.metadata.generation && check(last)
+        ? last
+        : undefined;
     },
-    { timeoutMs, intervalMs: 200, message: () => `${name}: ${what}; last status: ${JSON.stringify(last?.status?.conditions ?? null)}` },
+    {
+      timeoutMs,
+      intervalMs: 200,
+      message: () => `${name}: ${what}; last status: ${JSON.stringify(last?.status?.conditions ?? null)}`,
+    },
   );
 }
 
 /** Waits for Ready=True with a current observedGeneration. */
-export async function waitReady(admin: KubeClient, name: string, reason = "Enforced"): Promise<SecureWorkspace> {
-  return waitForStatus(admin, name, (ws) => condition(ws, "Ready")?.status === "True" && condition(ws, "Ready")?.reason === reason, `Ready=True (${reason})`);
+export async function waitReady(
+  admin: KubeClient,
+  name: string,
+  reason = "Enforced",
+): Promise<SecureWorkspace> {
+  return waitForStatus(
+    admin,
+    name,
+    (ws) => condition(ws, "Ready")?.status === "True" && condition(ws, "Ready")?.reason === reason,
+    `Ready=True (${reason})`,
+  );
 }
 
 /** Reads any object, undefined when absent. */
-export async function getObject(admin: KubeClient, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+export async function getObject(
+  admin: KubeClient,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): Promise<KubeObject | undefined> {
   try {
     return await admin.get(resourceOfKind(kind), name, namespace);
   } catch (err) {
@@ -79,5 +99,8 @@ export async function getObject(admin: KubeClient, kind: string, namespace: stri
 /** Deletes a workspace and waits until it is gone (its finalizer ran). */
 export async function deleteWorkspace(admin: KubeClient, name: string): Promise<void> {
   await admin.delete(SWS, name);
-  await waitFor(async () => (await getWorkspace(admin, name)) === undefined, { timeoutMs: 90_000, message: `${name} deleted` });
+  await waitFor(async () => (await getWorkspace(admin, name)) === undefined, {
+    timeoutMs: 90_000,
+    message: `${name} deleted`,
+  });
 }

@@ -9,10 +9,15 @@ import { validWorkspace } from "../../support/arbitraries.js";
 
 const RUNS = { numRuns: 1000 };
 const owned = (ws: SecureWorkspace): Set<string> => new Set(ws.spec.namespaces.map((n) => n.name));
-const nsOf = (o: DesiredObject): string => (o.kind === "Namespace" ? o.metadata.name : (o.metadata.namespace ?? ""));
+const nsOf = (o: DesiredObject): string =>
+  o.kind === "Namespace" ? o.metadata.name : (o.metadata.namespace ?? "");
 const policies = (objs: DesiredObject[], name: string): DesiredObject[] =>
   objs.filter((o) => o.kind === "NetworkPolicy" && o.metadata.name === name);
-type PolicySpec = { policyTypes: string[]; ingress?: Array<{ from: unknown[] }>; egress?: Array<{ to: unknown[]; ports?: unknown[] }> };
+type PolicySpec = {
+  policyTypes: string[];
+  ingress?: Array<{ from: unknown[] }>;
+  egress?: Array<{ to: unknown[]; ports?: unknown[] }>;
+};
 const specOf = (o: DesiredObject): PolicySpec => o["spec"] as PolicySpec;
 
 describe("desiredState properties", () => {
@@ -20,7 +25,8 @@ describe("desiredState properties", () => {
     fc.assert(
       fc.property(validWorkspace, (ws) => {
         const names = owned(ws);
-        for (const obj of desiredState(ws)) expect(names.has(nsOf(obj)), `${obj.kind}/${obj.metadata.name} in ${nsOf(obj)}`).to.be.true;
+        for (const obj of desiredState(ws))
+          expect(names.has(nsOf(obj)), `${obj.kind}/${obj.metadata.name} in ${nsOf(obj)}`).to.be.true;
       }),
       RUNS,
     );
@@ -35,7 +41,8 @@ describe("desiredState properties", () => {
             "secureworkspace.io/workspace": ws.metadata.name,
           });
           if (obj.kind === "Namespace") {
-            expect(obj.metadata.ownerReferences, "a namespace is never garbage-collected with its workspace").to.be.undefined;
+            expect(obj.metadata.ownerReferences, "a namespace is never garbage-collected with its workspace")
+              .to.be.undefined;
           } else {
             expect(obj.metadata.ownerReferences).to.deep.equal([
               {
@@ -66,7 +73,7 @@ describe("desiredState properties", () => {
             continue;
           }
           expect(deny).to.have.length(1);
-          const spec = specOf(deny[0]!);
+          const spec = specOf(deny[0]);
           expect(spec.policyTypes).to.have.members(denied);
           expect(spec.ingress ?? []).to.be.empty;
           expect(spec.egress ?? []).to.be.empty;
@@ -93,8 +100,12 @@ describe("desiredState properties", () => {
     fc.assert(
       fc.property(validWorkspace, (ws) => {
         const spec = applyDefaults(ws.spec);
-        const declaredIngress = spec.networkPolicy.allowIngressFrom.map((a) => JSON.stringify(a.ipBlock ?? a.namespaceSelector ?? a.podSelector));
-        const declaredEgress = spec.networkPolicy.allowEgressTo.map((a) => JSON.stringify(a.ipBlock ?? a.namespaceSelector ?? a.podSelector));
+        const declaredIngress = spec.networkPolicy.allowIngressFrom.map((a) =>
+          JSON.stringify(a.ipBlock ?? a.namespaceSelector ?? a.podSelector),
+        );
+        const declaredEgress = spec.networkPolicy.allowEgressTo.map((a) =>
+          JSON.stringify(a.ipBlock ?? a.namespaceSelector ?? a.podSelector),
+        );
         for (const obj of desiredState(ws).filter((o) => o.kind === "NetworkPolicy")) {
           const ps = specOf(obj);
           // A policy never names a direction the spec leaves open: that would isolate it instead.
@@ -103,15 +114,22 @@ describe("desiredState properties", () => {
             for (const peer of r.from as Array<Record<string, unknown>>) {
               const isSameNamespace = JSON.stringify(peer) === '{"podSelector":{}}';
               if (isSameNamespace) expect(spec.networkPolicy.allowSameNamespace).to.be.true;
-              else expect(declaredIngress).to.include(JSON.stringify(peer["ipBlock"] ?? peer["namespaceSelector"] ?? peer["podSelector"]));
+              else
+                expect(declaredIngress).to.include(
+                  JSON.stringify(peer["ipBlock"] ?? peer["namespaceSelector"] ?? peer["podSelector"]),
+                );
             }
           if (obj.metadata.name === "sws-allow-egress")
             for (const r of ps.egress ?? [])
               for (const peer of r.to as Array<Record<string, unknown>>)
-                expect(declaredEgress).to.include(JSON.stringify(peer["ipBlock"] ?? peer["namespaceSelector"] ?? peer["podSelector"]));
+                expect(declaredEgress).to.include(
+                  JSON.stringify(peer["ipBlock"] ?? peer["namespaceSelector"] ?? peer["podSelector"]),
+                );
           if (obj.metadata.name === "sws-allow-mesh-control-plane") {
             expect(spec.serviceMesh.provider).to.not.equal("none");
-            expect(JSON.stringify(ps.egress)).to.contain(`"kubernetes.io/metadata.name":"${spec.serviceMesh.controlPlaneNamespace}"`);
+            expect(JSON.stringify(ps.egress)).to.contain(
+              `"kubernetes.io/metadata.name":"${spec.serviceMesh.controlPlaneNamespace}"`,
+            );
           }
         }
       }),

@@ -34,7 +34,10 @@ function managedMeta(name: string, namespace: string): Record<string, unknown> {
   };
 }
 
-function spec(serviceMesh: ServiceMeshSpec | undefined, extra: Omit<SecureWorkspaceSpec, "namespaces"> = {}): SecureWorkspaceSpec {
+function spec(
+  serviceMesh: ServiceMeshSpec | undefined,
+  extra: Omit<SecureWorkspaceSpec, "namespaces"> = {},
+): SecureWorkspaceSpec {
   return {
     namespaces: [{ name: "payments-api" }, { name: "payments-worker" }],
     ...(serviceMesh ? { serviceMesh } : {}),
@@ -60,7 +63,10 @@ describe("baseline: service mesh", () => {
 
   it("istio adds PeerAuthentication sws-mtls and AuthorizationPolicy sws-allow-workspace listing the workspace's namespaces plus allowFromNamespaces", () => {
     const objs = render(
-      spec({ provider: "istio", authorization: { mode: "WorkspaceOnly", allowFromNamespaces: ["istio-ingress"] } }),
+      spec({
+        provider: "istio",
+        authorization: { mode: "WorkspaceOnly", allowFromNamespaces: ["istio-ingress"] },
+      }),
     );
     expect(istioObjects(objs)).to.deep.equal([
       {
@@ -75,7 +81,9 @@ describe("baseline: service mesh", () => {
         metadata: managedMeta("sws-allow-workspace", "payments-api"),
         spec: {
           action: "ALLOW",
-          rules: [{ from: [{ source: { namespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] }],
+          rules: [
+            { from: [{ source: { namespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] },
+          ],
         },
       },
       {
@@ -90,7 +98,9 @@ describe("baseline: service mesh", () => {
         metadata: managedMeta("sws-allow-workspace", "payments-worker"),
         spec: {
           action: "ALLOW",
-          rules: [{ from: [{ source: { namespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] }],
+          rules: [
+            { from: [{ source: { namespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] },
+          ],
         },
       },
     ]);
@@ -107,7 +117,10 @@ describe("baseline: service mesh", () => {
   });
 
   it("istio PERMISSIVE sets the PeerAuthentication mode to PERMISSIVE", () => {
-    const ctx = { workspace: WORKSPACE, spec: applyDefaults(spec({ provider: "istio", mtls: "PERMISSIVE" })) };
+    const ctx = {
+      workspace: WORKSPACE,
+      spec: applyDefaults(spec({ provider: "istio", mtls: "PERMISSIVE" })),
+    };
     expect(peerAuthentication(ctx, "payments-api")).to.deep.equal([
       {
         apiVersion: "security.istio.io/v1",
@@ -120,7 +133,9 @@ describe("baseline: service mesh", () => {
 
   it("istio with authorization Off keeps mTLS but renders no AuthorizationPolicy", () => {
     const objs = render(spec({ provider: "istio", authorization: { mode: "Off" } }));
-    expect(istioObjects(objs).map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`)).to.deep.equal([
+    expect(
+      istioObjects(objs).map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`),
+    ).to.deep.equal([
       "payments-api/PeerAuthentication/sws-mtls",
       "payments-worker/PeerAuthentication/sws-mtls",
     ]);
@@ -130,7 +145,10 @@ describe("baseline: service mesh", () => {
     const ctx = {
       workspace: WORKSPACE,
       spec: applyDefaults(
-        spec({ provider: "istio", authorization: { allowFromNamespaces: ["payments-worker", "gateways", "gateways"] } }),
+        spec({
+          provider: "istio",
+          authorization: { allowFromNamespaces: ["payments-worker", "gateways", "gateways"] },
+        }),
       ),
     };
     const [policy] = authorizationPolicy(ctx, "payments-api");
@@ -141,7 +159,9 @@ describe("baseline: service mesh", () => {
   });
 
   it("istio labels each namespace istio-injection=enabled, or disabled when injection is false", () => {
-    expect(meshLabels(applyDefaults(spec({ provider: "istio" })))).to.deep.equal({ "istio-injection": "enabled" });
+    expect(meshLabels(applyDefaults(spec({ provider: "istio" })))).to.deep.equal({
+      "istio-injection": "enabled",
+    });
     expect(meshLabels(applyDefaults(spec({ provider: "istio", injection: false })))).to.deep.equal({
       "istio-injection": "disabled",
     });
@@ -153,7 +173,9 @@ describe("baseline: service mesh", () => {
       "linkerd.io/inject": "enabled",
       "config.linkerd.io/default-inbound-policy": "all-authenticated",
     });
-    expect(meshAnnotations(applyDefaults(spec({ provider: "linkerd", mtls: "PERMISSIVE", injection: false })))).to.deep.equal({
+    expect(
+      meshAnnotations(applyDefaults(spec({ provider: "linkerd", mtls: "PERMISSIVE", injection: false }))),
+    ).to.deep.equal({
       "linkerd.io/inject": "disabled",
       "config.linkerd.io/default-inbound-policy": "all-unauthenticated",
     });
@@ -220,7 +242,9 @@ describe("baseline: service mesh", () => {
 
   it("the control-plane policy targets a custom controlPlaneNamespace", () => {
     const objs = render(spec({ provider: "istio", controlPlaneNamespace: "mesh-cp" }));
-    const egress = (find(objs, "payments-api", "sws-allow-mesh-control-plane")?.["spec"] as { egress: unknown[] }).egress;
+    const egress = (
+      find(objs, "payments-api", "sws-allow-mesh-control-plane")?.["spec"] as { egress: unknown[] }
+    ).egress;
     expect(egress).to.deep.equal([
       {
         to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mesh-cp" } } }],

@@ -51,7 +51,11 @@ describe("baseline: Namespace", () => {
   it("keeps the user's extra labels and annotations next to the operator's", () => {
     const ns = namespaceFor({
       namespaces: [
-        { name: "team-a-dev", labels: { "cost-center": "42" }, annotations: { "example.com/owner": "team-a" } },
+        {
+          name: "team-a-dev",
+          labels: { "cost-center": "42" },
+          annotations: { "example.com/owner": "team-a" },
+        },
       ],
     });
     expect(ns.metadata.labels).to.deep.equal({
@@ -102,7 +106,12 @@ describe("baseline: Namespace", () => {
 
   it("merges linkerd annotations with the user's, the operator's keys last", () => {
     const ns = namespaceFor({
-      namespaces: [{ name: "team-a-dev", annotations: { "example.com/owner": "team-a", "linkerd.io/inject": "disabled" } }],
+      namespaces: [
+        {
+          name: "team-a-dev",
+          annotations: { "example.com/owner": "team-a", "linkerd.io/inject": "disabled" },
+        },
+      ],
       serviceMesh: { provider: "linkerd" },
     });
     expect(ns.metadata.annotations).to.deep.equal({

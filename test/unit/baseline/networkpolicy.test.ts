@@ -108,7 +108,12 @@ describe("baseline: NetworkPolicies", () => {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
       metadata: managedMeta("sws-allow-same-namespace"),
-      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [] },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ podSelector: {} }] }],
+        egress: [],
+      },
     });
   });
 
@@ -143,9 +148,9 @@ describe("baseline: NetworkPolicies", () => {
     expect(names(policiesFor({ networkPolicy: { ...allowances, defaultDeny: ["Egress"] } })))
       .to.include("sws-allow-egress")
       .and.not.include("sws-allow-ingress");
-    expect(names(policiesFor({ networkPolicy: { ...allowances, defaultDeny: ["Ingress", "Egress"] } }))).to.include.members(
-      ["sws-allow-ingress", "sws-allow-egress"],
-    );
+    expect(
+      names(policiesFor({ networkPolicy: { ...allowances, defaultDeny: ["Ingress", "Egress"] } })),
+    ).to.include.members(["sws-allow-ingress", "sws-allow-egress"]);
   });
 
   it("an empty defaultDeny leaves the namespace open: no NetworkPolicy at all, allowances included", () => {
@@ -191,7 +196,11 @@ describe("baseline: NetworkPolicies", () => {
             ports: [{ protocol: "TCP", port: 8080 }],
           },
           // No ports given: the rule admits every port, so the key is absent (not an empty list).
-          { from: [{ podSelector: { matchExpressions: [{ key: "role", operator: "In", values: ["probe"] }] } }] },
+          {
+            from: [
+              { podSelector: { matchExpressions: [{ key: "role", operator: "In", values: ["probe"] }] } },
+            ],
+          },
         ],
         egress: [],
       },
@@ -238,7 +247,9 @@ describe("baseline: NetworkPolicies", () => {
   });
 
   it("an allowance with an empty ports list admits every port (no ports key)", () => {
-    const objs = policiesFor({ networkPolicy: { allowEgressTo: [{ ipBlock: { cidr: "10.0.0.0/8" }, ports: [] }] } });
+    const objs = policiesFor({
+      networkPolicy: { allowEgressTo: [{ ipBlock: { cidr: "10.0.0.0/8" }, ports: [] }] },
+    });
     const egress = objs.find((o) => o.metadata.name === "sws-allow-egress");
     expect(specOf(egress!).egress).to.deep.equal([{ to: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }]);
   });

@@ -6,7 +6,9 @@ import { desiredStateOf } from "../../../src/baseline/index.js";
 import { podSecurityLabels } from "../../../src/baseline/podsecurity.js";
 
 const labelsFor = (podSecurity?: PodSecuritySpec): Record<string, string> =>
-  podSecurityLabels(applyDefaults({ namespaces: [{ name: "team-a-dev" }], ...(podSecurity ? { podSecurity } : {}) }));
+  podSecurityLabels(
+    applyDefaults({ namespaces: [{ name: "team-a-dev" }], ...(podSecurity ? { podSecurity } : {}) }),
+  );
 
 describe("baseline: Pod Security labels", () => {
   it("a default spec enforces, audits and warns at restricted, latest version", () => {
@@ -67,8 +69,11 @@ describe("baseline: Pod Security labels", () => {
       namespaces: [{ name: "team-a-dev" }, { name: "team-a-prod" }],
       podSecurity: { enforce: "baseline" },
     });
-    const namespaces = desiredStateOf({ name: "team-a", uid: "u" }, spec).filter((o) => o.kind === "Namespace");
+    const namespaces = desiredStateOf({ name: "team-a", uid: "u" }, spec).filter(
+      (o) => o.kind === "Namespace",
+    );
     expect(namespaces).to.have.length(2);
-    for (const ns of namespaces) expect(ns.metadata.labels, ns.metadata.name).to.include(podSecurityLabels(spec));
+    for (const ns of namespaces)
+      expect(ns.metadata.labels, ns.metadata.name).to.include(podSecurityLabels(spec));
   });
 });

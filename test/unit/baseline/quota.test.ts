@@ -30,14 +30,19 @@ function managedMeta(name: string, namespace = "team-quota-dev"): Record<string,
 }
 
 function quotaObjects(extra: Omit<SecureWorkspaceSpec, "namespaces">): DesiredObject[] {
-  const ctx = { workspace: WORKSPACE, spec: applyDefaults({ namespaces: [{ name: "team-quota-dev" }], ...extra }) };
+  const ctx = {
+    workspace: WORKSPACE,
+    spec: applyDefaults({ namespaces: [{ name: "team-quota-dev" }], ...extra }),
+  };
   return [...resourceQuota(ctx, "team-quota-dev"), ...limitRange(ctx, "team-quota-dev")];
 }
 
 describe("baseline: ResourceQuota and LimitRange", () => {
   it("a spec without resourceQuota or limitRange gets neither object", () => {
     expect(quotaObjects({})).to.deep.equal([]);
-    const kinds = desiredStateOf(WORKSPACE, applyDefaults({ namespaces: [{ name: "team-quota-dev" }] })).map((o) => o.kind);
+    const kinds = desiredStateOf(WORKSPACE, applyDefaults({ namespaces: [{ name: "team-quota-dev" }] })).map(
+      (o) => o.kind,
+    );
     expect(kinds).to.not.include("ResourceQuota");
     expect(kinds).to.not.include("LimitRange");
   });
@@ -123,8 +128,14 @@ describe("baseline: ResourceQuota and LimitRange", () => {
   });
 
   it("quota and limits come together when both are asked for, quota first", () => {
-    const objs = quotaObjects({ resourceQuota: { hard: { pods: "10" } }, limitRange: { default: { cpu: "1" } } });
-    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal(["ResourceQuota/sws-quota", "LimitRange/sws-limits"]);
+    const objs = quotaObjects({
+      resourceQuota: { hard: { pods: "10" } },
+      limitRange: { default: { cpu: "1" } },
+    });
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal([
+      "ResourceQuota/sws-quota",
+      "LimitRange/sws-limits",
+    ]);
   });
 
   it("the rendered maps are copies: editing an object leaves the spec it came from alone", () => {
@@ -137,7 +148,7 @@ describe("baseline: ResourceQuota and LimitRange", () => {
     const [quota] = resourceQuota(ctx, "team-quota-dev");
     const [limits] = limitRange(ctx, "team-quota-dev");
     (quota?.["spec"] as { hard: Record<string, string> }).hard["pods"] = "999";
-    (limits?.["spec"] as { limits: Array<{ max: Record<string, string> }> }).limits[0]!.max["cpu"] = "999";
+    (limits?.["spec"] as { limits: Array<{ max: Record<string, string> }> }).limits[0].max["cpu"] = "999";
     expect(spec.resourceQuota).to.deep.equal({ hard: { pods: "10" } });
     expect(spec.limitRange).to.deep.equal({ max: { cpu: "2" } });
   });

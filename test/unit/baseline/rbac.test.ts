@@ -31,7 +31,10 @@ function managedMeta(name: string, namespace = "team-a-dev"): Record<string, unk
 
 const bindingsFor = (rbac?: RbacSpec): DesiredObject[] =>
   roleBindings(
-    { workspace: WORKSPACE, spec: applyDefaults({ namespaces: [{ name: "team-a-dev" }], ...(rbac ? { rbac } : {}) }) },
+    {
+      workspace: WORKSPACE,
+      spec: applyDefaults({ namespaces: [{ name: "team-a-dev" }], ...(rbac ? { rbac } : {}) }),
+    },
     "team-a-dev",
   );
 

@@ -1,0 +1,472 @@
+/** Semantic validation (src/api/validation.ts): every problem names the field it is about. */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import fc from "fast-check";
+import { parse } from "yaml";
+import { repoRoot } from "../../../src/api/schema.js";
+import type { SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
+import {
+  isCidr,
+  isDns1123Label,
+  isLabelKey,
+  isLabelValue,
+  isQuantity,
+  validateSpec,
+} from "../../../src/api/validation.js";
+import { validSpec } from "../../support/arbitraries.js";
+
+/** A spec with one ordinary namespace plus whatever the test adds. */
+const withNamespace = (extra: Omit<SecureWorkspaceSpec, "namespaces">): SecureWorkspaceSpec => ({
+  namespaces: [{ name: "team-a" }],
+  ...extra,
+});
+
+describe("validateSpec", () => {
+  it("finds nothing wrong with a minimal spec", () => {
+    expect(validateSpec({ namespaces: [{ name: "team-a" }] })).to.deep.equal([]);
+  });
+
+  it("finds nothing wrong with any example in examples/", () => {
+    const dir = path.join(repoRoot(), "examples");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+    expect(files).to.not.be.empty;
+    for (const file of files) {
+      const ws = parse(readFileSync(path.join(dir, file), "utf8")) as SecureWorkspace;
+      expect(validateSpec(ws.spec), file).to.deep.equal([]);
+    }
+  });
+
+  it("finds nothing wrong with any spec the CRD would admit", () => {
+    fc.assert(
+      fc.property(validSpec, (spec) => {
+        expect(validateSpec(spec)).to.deep.equal([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  describe("namespaces", () => {
+    it("requires at least one namespace", () => {
+      expect(validateSpec({ namespaces: [] })).to.deep.equal([
+        { path: "spec.namespaces", message: "must list at least one namespace" },
+      ]);
+    });
+
+    it("allows 100 namespaces and refuses 101", () => {
+      const many = (n: number): SecureWorkspaceSpec => ({
+        namespaces: Array.from({ length: n }, (_, i) => ({ name: `ns-${i}` })),
+      });
+      expect(validateSpec(many(100))).to.deep.equal([]);
+      expect(validateSpec(many(101))).to.deep.equal([
+        { path: "spec.namespaces", message: "must list at most 100" },
+      ]);
+    });
+
+    it("reports a duplicate at the index of its second occurrence", () => {
+      expect(
+        validateSpec({ namespaces: [{ name: "team-a" }, { name: "team-b" }, { name: "team-a" }] }),
+      ).to.deep.equal([{ path: "spec.namespaces[2].name", message: 'duplicate namespace "team-a"' }]);
+    });
+
+    it("refuses names that are not DNS-1123 labels", () => {
+      const names = ["Team-A", "team_a", "-team", "team-", "a".repeat(64), ""];
+      for (const name of names) {
+        expect(validateSpec({ namespaces: [{ name: "ok" }, { name }] }), name).to.deep.equal([
+          { path: "spec.namespaces[1].name", message: "must be a DNS-1123 label (lower case, digits, '-')" },
+        ]);
+      }
+      expect(validateSpec({ namespaces: [{ name: "a".repeat(63) }] })).to.deep.equal([]);
+    });
+
+    it("refuses every system namespace", () => {
+      for (const name of ["kube-system", "kube-public", "kube-node-lease", "default"]) {
+        expect(validateSpec({ namespaces: [{ name }] }), name).to.deep.equal([
+          { path: "spec.namespaces[0].name", message: `"${name}" is a system namespace` },
+        ]);
+      }
+    });
+
+    it("refuses the protected label keys the operator sets, and accepts others", () => {
+      const keys = [
+        "pod-security.kubernetes.io/enforce",
+        "pod-security.kubernetes.io/warn-version",
+        "secureworkspace.io/workspace",
+        "secureworkspace.io/anything",
+        "app.kubernetes.io/managed-by",
+        "istio-injection",
+        "kubernetes.io/metadata.name",
+      ];
+      for (const key of keys) {
+        expect(validateSpec({ namespaces: [{ name: "team-a", labels: { [key]: "x" } }] }), key).to.deep.equal(
+          [{ path: `spec.namespaces[0].labels[${key}]`, message: "is a protected key set by the operator" }],
+        );
+      }
+      expect(
+        validateSpec({
+          namespaces: [
+            { name: "team-a", labels: { "cost-center": "42", "app.kubernetes.io/part-of": "shop" } },
+          ],
+        }),
+      ).to.deep.equal([]);
+    });
+
+    it("refuses the protected annotation keys (Linkerd's and the operator's)", () => {
+      const keys = [
+        "linkerd.io/inject",
+        "config.linkerd.io/default-inbound-policy",
+        "secureworkspace.io/created-by",
+      ];
+      for (const key of keys) {
+        expect(
+          validateSpec({ namespaces: [{ name: "team-a", annotations: { [key]: "x" } }] }),
+          key,
+        ).to.deep.equal([
+          {
+            path: `spec.namespaces[0].annotations[${key}]`,
+            message: "is a protected key set by the operator",
+          },
+        ]);
+      }
+      expect(
+        validateSpec({ namespaces: [{ name: "team-a", annotations: { "example.com/owner": "me" } }] }),
+      ).to.deep.equal([]);
+    });
+
+    it("refuses malformed label keys and values", () => {
+      expect(
+        validateSpec({ namespaces: [{ name: "team-a", labels: { "bad key": "ok", good: "bad value!" } }] }),
+      ).to.deep.equal([
+        { path: "spec.namespaces[0].labels[bad key]", message: 'invalid label key "bad key"' },
+        { path: "spec.namespaces[0].labels[good]", message: 'invalid label value "bad value!"' },
+      ]);
+    });
+  });
+
+  describe("network allowances", () => {
+    it("refuses a CIDR with a prefix out of range and names the field", () => {
+      expect(
+        validateSpec(
+          withNamespace({ networkPolicy: { allowEgressTo: [{ ipBlock: { cidr: "10.0.0.0/33" } }] } }),
+        ),
+      ).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
+          message: '"10.0.0.0/33" is not a valid CIDR',
+        },
+      ]);
+    });
+
+    it("refuses a bad CIDR among the exceptions by its index", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            networkPolicy: {
+              allowIngressFrom: [
+                { podSelector: { matchLabels: { app: "a" } } },
+                { ipBlock: { cidr: "10.0.0.0/8", except: ["10.1.0.0/16", "10.2.0.0"] } },
+              ],
+            },
+          }),
+        ),
+      ).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowIngressFrom[1].ipBlock.except[1]",
+          message: '"10.2.0.0" is not a valid CIDR',
+        },
+      ]);
+    });
+
+    it("refuses an allowance that names no peer", () => {
+      expect(
+        validateSpec(withNamespace({ networkPolicy: { allowIngressFrom: [{ ports: [{ port: 80 }] }] } })),
+      ).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowIngressFrom[0]",
+          message: "needs at least one of namespaceSelector, podSelector, ipBlock",
+        },
+      ]);
+    });
+
+    it("refuses an ipBlock combined with a selector, as NetworkPolicy does", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            networkPolicy: {
+              allowEgressTo: [
+                { ipBlock: { cidr: "10.0.0.0/8" }, namespaceSelector: { matchLabels: { a: "b" } } },
+              ],
+            },
+          }),
+        ),
+      ).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowEgressTo[0].ipBlock",
+          message: "cannot be combined with a selector",
+        },
+      ]);
+    });
+
+    it("refuses ports outside 1..65535 and bad port ranges", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            networkPolicy: {
+              allowEgressTo: [
+                {
+                  ipBlock: { cidr: "10.0.0.0/8" },
+                  ports: [
+                    { port: 0 },
+                    { port: 65536 },
+                    { port: 1 },
+                    { port: 65535 },
+                    { port: 8000, endPort: 7999 },
+                    { port: 8000, endPort: 65536 },
+                    { port: "http", endPort: 90 },
+                    { port: 8000, endPort: 8000 },
+                  ],
+                },
+              ],
+            },
+          }),
+        ),
+      ).to.deep.equal([
+        { path: "spec.networkPolicy.allowEgressTo[0].ports[0].port", message: "must be between 1 and 65535" },
+        { path: "spec.networkPolicy.allowEgressTo[0].ports[1].port", message: "must be between 1 and 65535" },
+        {
+          path: "spec.networkPolicy.allowEgressTo[0].ports[4].endPort",
+          message: "must be >= port and <= 65535",
+        },
+        {
+          path: "spec.networkPolicy.allowEgressTo[0].ports[5].endPort",
+          message: "must be >= port and <= 65535",
+        },
+        { path: "spec.networkPolicy.allowEgressTo[0].ports[6].endPort", message: "requires a numeric port" },
+      ]);
+    });
+
+    it("refuses malformed selector label keys and values", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            networkPolicy: {
+              allowIngressFrom: [
+                {
+                  namespaceSelector: { matchLabels: { "a/b/c": "x" } },
+                  podSelector: { matchLabels: { app: "-x" } },
+                },
+              ],
+            },
+          }),
+        ),
+      ).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowIngressFrom[0].namespaceSelector.matchLabels[a/b/c]",
+          message: 'invalid label key "a/b/c"',
+        },
+        {
+          path: "spec.networkPolicy.allowIngressFrom[0].podSelector.matchLabels[app]",
+          message: 'invalid label value "-x"',
+        },
+      ]);
+    });
+  });
+
+  describe("rbac", () => {
+    it("refuses a role other than admin, edit or view", () => {
+      const spec = withNamespace({
+        rbac: { bindings: [{ role: "cluster-admin", subjects: [{ kind: "Group", name: "g" }] }] },
+      } as unknown as Omit<SecureWorkspaceSpec, "namespaces">);
+      expect(validateSpec(spec)).to.deep.equal([
+        { path: "spec.rbac.bindings[0].role", message: "must be one of admin, edit, view" },
+      ]);
+    });
+
+    it("needs at least one subject per binding", () => {
+      expect(
+        validateSpec(withNamespace({ rbac: { bindings: [{ role: "view", subjects: [] }] } })),
+      ).to.deep.equal([{ path: "spec.rbac.bindings[0].subjects", message: "needs at least one subject" }]);
+    });
+
+    it("requires a ServiceAccount's namespace, forbids one on a User or Group, and requires every name", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            rbac: {
+              bindings: [
+                { role: "view", subjects: [{ kind: "Group", name: "ok" }] },
+                {
+                  role: "edit",
+                  subjects: [
+                    { kind: "ServiceAccount", name: "deployer" },
+                    { kind: "User", name: "jane", namespace: "ci" },
+                    { kind: "Group", name: "" },
+                    { kind: "ServiceAccount", name: "ok", namespace: "ci" },
+                  ],
+                },
+              ],
+            },
+          }),
+        ),
+      ).to.deep.equal([
+        { path: "spec.rbac.bindings[1].subjects[0].namespace", message: "is required for a ServiceAccount" },
+        { path: "spec.rbac.bindings[1].subjects[1].namespace", message: "must be empty for a User" },
+        { path: "spec.rbac.bindings[1].subjects[2].name", message: "is required" },
+      ]);
+    });
+  });
+
+  describe("quantities", () => {
+    it("refuses a quota or limit that is not a quantity, naming the resource", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            resourceQuota: { hard: { "requests.cpu": "4", "requests.memory": "lots" } },
+            limitRange: { default: { cpu: "500m" }, max: { memory: "2 Gi" }, min: { cpu: "1K" } },
+          }),
+        ),
+      ).to.deep.equal([
+        { path: "spec.resourceQuota.hard[requests.memory]", message: '"lots" is not a valid quantity' },
+        { path: "spec.limitRange.max[memory]", message: '"2 Gi" is not a valid quantity' },
+        { path: "spec.limitRange.min[cpu]", message: '"1K" is not a valid quantity' },
+      ]);
+    });
+  });
+
+  describe("service mesh", () => {
+    it("refuses WorkspaceOnly authorization without a mesh", () => {
+      expect(
+        validateSpec(
+          withNamespace({ serviceMesh: { provider: "none", authorization: { mode: "WorkspaceOnly" } } }),
+        ),
+      ).to.deep.equal([
+        { path: "spec.serviceMesh.authorization.mode", message: "WorkspaceOnly needs a mesh provider" },
+      ]);
+      expect(
+        validateSpec(withNamespace({ serviceMesh: { authorization: { mode: "WorkspaceOnly" } } })),
+      ).to.have.length(1);
+      expect(
+        validateSpec(
+          withNamespace({ serviceMesh: { provider: "istio", authorization: { mode: "WorkspaceOnly" } } }),
+        ),
+      ).to.deep.equal([]);
+    });
+
+    it("refuses a control-plane namespace or extra source namespace that is not a DNS-1123 label", () => {
+      expect(
+        validateSpec(
+          withNamespace({
+            serviceMesh: {
+              provider: "istio",
+              controlPlaneNamespace: "Istio_System",
+              authorization: { allowFromNamespaces: ["istio-ingress", "Bad.Name"] },
+            },
+          }),
+        ),
+      ).to.deep.equal([
+        { path: "spec.serviceMesh.controlPlaneNamespace", message: "must be a DNS-1123 label" },
+        {
+          path: "spec.serviceMesh.authorization.allowFromNamespaces[1]",
+          message: "must be a DNS-1123 label",
+        },
+      ]);
+    });
+  });
+
+  it("reports every problem of a spec at once, in spec order", () => {
+    const problems = validateSpec({
+      namespaces: [{ name: "team-a" }, { name: "team-a" }, { name: "kube-system" }],
+      networkPolicy: { allowEgressTo: [{ ipBlock: { cidr: "nope" } }] },
+      resourceQuota: { hard: { pods: "many" } },
+    });
+    expect(problems.map((p) => p.path)).to.deep.equal([
+      "spec.namespaces[1].name",
+      "spec.namespaces[2].name",
+      "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
+      "spec.resourceQuota.hard[pods]",
+    ]);
+  });
+});
+
+describe("isCidr", () => {
+  it("accepts IPv4 and IPv6 CIDRs with a prefix length in range", () => {
+    for (const c of ["10.0.0.0/8", "0.0.0.0/0", "192.168.1.1/32", "::/0", "fd00::/8", "2001:db8::/128"])
+      expect(isCidr(c), c).to.be.true;
+  });
+
+  it("refuses an address without a prefix, a prefix out of range, and malformed addresses", () => {
+    const bad = [
+      "10.0.0.0",
+      "10.0.0.0/",
+      "/8",
+      "10.0.0.0/33",
+      "fd00::/129",
+      "10.0.0.0/-1",
+      "10.0.0.0/ 8",
+      "10.0.0.0/1234",
+      "10.0.0/8",
+      "256.0.0.0/8",
+      "example.com/8",
+      "",
+    ];
+    for (const c of bad) expect(isCidr(c), c).to.be.false;
+  });
+});
+
+describe("isQuantity", () => {
+  it("accepts plain, decimal-suffixed, binary-suffixed and exponent forms", () => {
+    for (const q of ["1", "0", "0.5", ".5", "500m", "2Gi", "1e3", "1E3", "16Mi", "100k", "+1", "1e-3"])
+      expect(isQuantity(q), q).to.be.true;
+  });
+
+  it("refuses units Kubernetes does not know and stray characters", () => {
+    for (const q of ["", "1K", "1ki", "1 Gi", " 1", "1.2.3", "Gi", "e3", "1e", "lots", "0x10"])
+      expect(isQuantity(q), q).to.be.false;
+  });
+});
+
+describe("isLabelKey, isLabelValue, isDns1123Label", () => {
+  it("accepts a name with an optional DNS subdomain prefix", () => {
+    for (const k of [
+      "app",
+      "App",
+      "a_b",
+      "a.b-c_d",
+      "example.com/app",
+      "app.kubernetes.io/name",
+      "a".repeat(63),
+    ])
+      expect(isLabelKey(k), k).to.be.true;
+  });
+
+  it("refuses empty parts, two slashes, an upper-case prefix, over-long names and prefixes", () => {
+    const bad = [
+      "",
+      "/app",
+      "example.com/",
+      "a/b/c",
+      "Example.com/app",
+      "x..y/app",
+      "_app",
+      "app-",
+      "a".repeat(64),
+      `${"a".repeat(254)}/app`,
+    ];
+    for (const k of bad) expect(isLabelKey(k), k).to.be.false;
+  });
+
+  it("accepts empty and 63-character values, refuses 64 characters and edge punctuation", () => {
+    expect(isLabelValue("")).to.be.true;
+    expect(isLabelValue("a".repeat(63))).to.be.true;
+    expect(isLabelValue("a".repeat(64))).to.be.false;
+    expect(isLabelValue(".a")).to.be.false;
+    expect(isLabelValue("a b")).to.be.false;
+  });
+
+  it("accepts DNS-1123 labels up to 63 characters only", () => {
+    expect(isDns1123Label("team-a-1")).to.be.true;
+    expect(isDns1123Label("1team")).to.be.true;
+    expect(isDns1123Label("a".repeat(64))).to.be.false;
+    expect(isDns1123Label("team.a")).to.be.false;
+  });
+});
