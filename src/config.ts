@@ -97,6 +97,8 @@ export function parseDuration(value: string, name: string): number {
   return Math.round(Number(m[1]) * factor);
 }
 
+const BOOLEAN_FLAGS = new Set(["leader-elect", "in-cluster"]);
+
 function parseArgs(argv: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -108,9 +110,11 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
       throw new ConfigError(`unknown flag --${key} (see --help)`);
     let value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
     if (eq < 0) {
-      const takesValue = value !== undefined && !value.startsWith("--");
-      if (takesValue) i++;
-      else value = "true";
+      const hasValue = value !== undefined && !value.startsWith("--");
+      if (hasValue) i++;
+      // Only on/off flags may stand alone ("--leader-elect" means true); others need a value.
+      else if (BOOLEAN_FLAGS.has(key) || key === "help") value = "true";
+      else throw new ConfigError(`--${key} needs a value`);
     }
     out.set(key, value ?? "true");
   }
@@ -118,7 +122,7 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
 }
 
 function intIn(value: string, name: string, min: number, max: number): number {
-  const n = Number(value);
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n < min || n > max)
     throw new ConfigError(`--${name}: "${value}" must be an integer from ${min} to ${max}`);
   return n;

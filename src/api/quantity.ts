@@ -28,9 +28,8 @@ export function parseQuantity(value: string): number | undefined {
   if (!match) return undefined;
   const number = Number(match[1]);
   const suffix = match[2] ?? "";
-  if (suffix.startsWith("e") || suffix.startsWith("E")) {
-    if (suffix.length > 1 && suffix !== "E") return number * 10 ** Number(suffix.slice(1));
-  }
+  // A decimal exponent ("1e3", "1E-2"), not the binary/decimal SI suffixes "E" and "Ei".
+  if (/^[eE][+-]?\d+$/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
   const factor = SUFFIX[suffix];
   return factor === undefined ? undefined : number * factor;
 }

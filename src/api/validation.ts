@@ -23,6 +23,8 @@ export function isCidr(value: string): boolean {
   const slash = value.indexOf("/");
   if (slash < 0) return false;
   const ip = value.slice(0, slash);
+  // Node accepts IPv6 zone ids ("fe80::1%eth0"); Kubernetes and CEL isCIDR do not.
+  if (ip.includes("%")) return false;
   const prefix = value.slice(slash + 1);
   if (!/^\d{1,3}$/.test(prefix)) return false;
   const family = isIP(ip);
@@ -78,13 +80,31 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
       out.push({ path: `${path}.ipBlock`, message: "cannot be combined with a selector" });
     if (!isCidr(a.ipBlock.cidr))
       out.push({ path: `${path}.ipBlock.cidr`, message: `"${a.ipBlock.cidr}" is not a valid CIDR` });
+    const cidr = a.ipBlock.cidr;
     (a.ipBlock.except ?? []).forEach((c, i) => {
       if (!isCidr(c))
         out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not a valid CIDR` });
+      else if (isCidr(cidr) && !cidrStrictlyInside(c, cidr))
+        out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not inside ${cidr}` });
     });
   }
-  checkLabels(a.namespaceSelector?.matchLabels, `${path}.namespaceSelector.matchLabels`, out);
-  checkLabels(a.podSelector?.matchLabels, `${path}.podSelector.matchLabels`, out);
+  for (const which of ["namespaceSelector", "podSelector"] as const) {
+    checkLabels(a[which]?.matchLabels, `${path}.${which}.matchLabels`, out);
+    (a[which]?.matchExpressions ?? []).forEach((e, i) => {
+      const needsValues = e.operator === "In" || e.operator === "NotIn";
+      const count = e.values?.length ?? 0;
+      if (needsValues && count === 0)
+        out.push({
+          path: `${path}.${which}.matchExpressions[${i}].values`,
+          message: `${e.operator} needs values`,
+        });
+      if (!needsValues && count > 0)
+        out.push({
+          path: `${path}.${which}.matchExpressions[${i}].values`,
+          message: `${e.operator} takes no values`,
+        });
+    });
+  }
   checkPorts(a.ports, path, out);
 }
 
@@ -93,6 +113,53 @@ function checkQuantities(map: Record<string, string> | undefined, path: string, 
     if (typeof value !== "string" || !isQuantity(value))
       out.push({ path: `${path}[${key}]`, message: `"${String(value)}" is not a valid quantity` });
   }
+}
+
+/** The address bits of a CIDR as a bigint with its prefix length and family width. */
+function cidrBits(cidr: string): { bits: bigint; prefix: number; width: number } {
+  const [ip = "", prefix = "0"] = cidr.split("/");
+  if (isIP(ip) === 4) {
+    const bits = ip.split(".").reduce((acc, octet) => (acc << 8n) + BigInt(Number(octet)), 0n);
+    return { bits, prefix: Number(prefix), width: 32 };
+  }
+  const [head = "", tail = ""] = ip.split("::");
+  const parse = (part: string): string[] => (part === "" ? [] : part.split(":"));
+  const h = parse(head);
+  const t = parse(tail);
+  const groups = ip.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h;
+  const bits = groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || "0", 16)), 0n);
+  return { bits, prefix: Number(prefix), width: 128 };
+}
+
+/** Whether `inner` is a strictly smaller range inside `outer` (as Kubernetes requires of ipBlock.except). */
+export function cidrStrictlyInside(inner: string, outer: string): boolean {
+  const a = cidrBits(inner);
+  const b = cidrBits(outer);
+  if (a.width !== b.width || a.prefix <= b.prefix) return false;
+  const shift = BigInt(b.width - b.prefix);
+  return a.bits >> shift === b.bits >> shift;
+}
+
+function checkLimitOrder(spec: SecureWorkspaceSpec, out: Problem[]): void {
+  const lr = spec.limitRange;
+  if (!lr) return;
+  // min <= defaultRequest <= default <= max, per resource, as the LimitRange admission requires.
+  const order = ["min", "defaultRequest", "default", "max"] as const;
+  for (let i = 0; i < order.length; i++)
+    for (let j = i + 1; j < order.length; j++) {
+      const low = lr[order[i] as (typeof order)[number]] ?? {};
+      const high = lr[order[j] as (typeof order)[number]] ?? {};
+      for (const [resource, value] of Object.entries(low)) {
+        const other = high[resource];
+        const x = parseQuantity(String(value));
+        const y = other === undefined ? undefined : parseQuantity(String(other));
+        if (x !== undefined && y !== undefined && x > y)
+          out.push({
+            path: `spec.limitRange.${order[i] ?? ""}[${resource}]`,
+            message: `must not exceed ${order[j] ?? ""} (${String(other)})`,
+          });
+      }
+    }
 }
 
 function checkNamespaces(spec: SecureWorkspaceSpec, out: Problem[]): void {
@@ -173,6 +240,7 @@ export function validateSpec(spec: SecureWorkspaceSpec): Problem[] {
   checkQuantities(spec.resourceQuota?.hard, "spec.resourceQuota.hard", out);
   for (const field of ["default", "defaultRequest", "max", "min"] as const)
     checkQuantities(spec.limitRange?.[field], `spec.limitRange.${field}`, out);
+  checkLimitOrder(spec, out);
   checkMesh(spec, out);
   return out;
 }

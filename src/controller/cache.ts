@@ -139,6 +139,13 @@ export class ClusterCache {
     return this.get("SecureWorkspace", undefined, name) as unknown as SecureWorkspace | undefined;
   }
 
+  /** How many managed namespaced objects the caches hold (for the managed-objects gauge). */
+  managedCount(): number {
+    let n = 0;
+    for (const objects of this.byWorkspace.values()) n += objects.size;
+    return n;
+  }
+
   /** Every managed namespaced object labelled with this workspace (minus ones the operator just deleted). */
   managedBy(workspace: string): ObservedObject[] {
     return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter(

@@ -85,29 +85,33 @@ export function withAppliedHash(obj: DesiredObject): DesiredObject {
   };
 }
 
+/** Fields whose values are resource quantities (ResourceQuota spec.hard, LimitRange limits). */
+const QUANTITY_FIELDS = new Set(["hard", "default", "defaultRequest", "max", "min", "maxLimitRequestRatio"]);
+
 /**
  * Whether every field the operator sets is present and equal in the observed object.
  * Maps may hold more keys (the server's defaults, other owners' labels); lists must match
  * item for item (an extra rule in our NetworkPolicy is drift); quantities compare by value.
  */
-export function contains(desired: unknown, observed: unknown, inSpec = false): boolean {
+export function contains(desired: unknown, observed: unknown, inQuantity = false): boolean {
   if (Array.isArray(desired)) {
     // The server drops empty lists: "no rules" is stored as an absent field.
     if (desired.length === 0 && (observed === undefined || observed === null)) return true;
     return (
       Array.isArray(observed) &&
       desired.length === observed.length &&
-      desired.every((item, i) => contains(item, observed[i], inSpec))
+      desired.every((item, i) => contains(item, observed[i], inQuantity))
     );
   }
   if (desired !== null && typeof desired === "object") {
     if (observed === null || typeof observed !== "object" || Array.isArray(observed)) return false;
     const obs = observed as Record<string, unknown>;
     return Object.entries(desired as Record<string, unknown>).every(
-      ([key, value]) => value === undefined || contains(value, obs[key], inSpec || key === "spec"),
+      ([key, value]) =>
+        value === undefined || contains(value, obs[key], inQuantity || QUANTITY_FIELDS.has(key)),
     );
   }
-  if (inSpec && typeof desired === "string" && typeof observed === "string")
+  if (inQuantity && typeof desired === "string" && typeof observed === "string")
     return sameQuantity(desired, observed);
   return desired === observed;
 }

@@ -60,6 +60,7 @@ export class Manager {
   private elector: LeaderElector | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private leading = false;
+  private gaugesAt = 0;
   private started = false;
 
   constructor(private readonly options: ManagerOptions) {
@@ -255,7 +256,10 @@ export class Manager {
         ...(r.applied && r.applied.length > 0 ? { applied: r.applied.slice(0, 10) } : {}),
       });
     else log.debug("in sync", { workspace: r.workspace });
-    if (metrics) {
+    // Gauges summarise the whole cache: refresh them at most once a second, not per reconcile.
+    if (metrics && Date.now() - this.gaugesAt >= 1000) {
+      this.gaugesAt = Date.now();
+      metrics.setManagedObjects(this.cache.managedCount());
       const all = this.cache.list("SecureWorkspace");
       const ready = all.filter((w) =>
         (w["status"] as SecureWorkspace["status"])?.conditions?.some(
