@@ -29,8 +29,14 @@ lint: build ## eslint + prettier check
 	npx eslint .
 	npx prettier --check .
 
+# The Argo CD health check is Lua: its test runs Debian's lua5.4 (installed when missing).
+.PHONY: lua
+lua:
+	@command -v lua5.4 >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq lua5.4 >/dev/null; } || \
+	  { echo "lua5.4 is needed for the Argo CD health check test: apt-get install lua5.4"; exit 1; }
+
 .PHONY: test-unit
-test-unit: build
+test-unit: build lua
 	npm run --silent test:unit
 
 .PHONY: test-integration
