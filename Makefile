@@ -44,7 +44,7 @@ test-integration: build control-plane
 	npm run --silent test:integration
 
 .PHONY: test
-test: lint test-unit test-integration ## everything CI runs: lint, unit and integration tests on a real cluster
+test: test-unit test-integration lint ## everything CI runs: unit and integration tests on a real cluster, lint
 
 .PHONY: cluster
 cluster: build control-plane ## start a local real cluster in the background (.cluster/kubeconfig)

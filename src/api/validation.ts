@@ -147,8 +147,8 @@ function checkLimitOrder(spec: SecureWorkspaceSpec, out: Problem[]): void {
   const order = ["min", "defaultRequest", "default", "max"] as const;
   for (let i = 0; i < order.length; i++)
     for (let j = i + 1; j < order.length; j++) {
-      const low = lr[order[i] as (typeof order)[number]] ?? {};
-      const high = lr[order[j] as (typeof order)[number]] ?? {};
+      const low = lr[order[i]] ?? {};
+      const high = lr[order[j]] ?? {};
       for (const [resource, value] of Object.entries(low)) {
         const other = high[resource];
         const x = parseQuantity(String(value));

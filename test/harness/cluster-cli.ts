@@ -9,7 +9,8 @@ import path from "node:path";
 import { repoRoot } from "./control-plane-binaries.js";
 import { LocalCluster } from "./local-cluster.js";
 
-const stateDir = path.join(repoRoot(), ".cluster");
+// SWS_CLUSTER_DIR lets a test run its own instance without touching a developer's .cluster/.
+const stateDir = process.env["SWS_CLUSTER_DIR"] ?? path.join(repoRoot(), ".cluster");
 const pidFile = path.join(stateDir, "pid");
 const kubeconfigPath = path.join(stateDir, "kubeconfig");
 

@@ -48,6 +48,7 @@ describe("desired objects pass the real API server's validation (dry run)", func
       } catch (err) {
         throw new Error(
           `${ws.metadata.name}: ${obj.kind}/${obj.metadata.name} refused: ${err instanceof ApiError ? err.serverMessage : String(err)}`,
+          { cause: err },
         );
       }
     }

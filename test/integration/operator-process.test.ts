@@ -67,7 +67,7 @@ describe("the operator process: health, metrics, leader election", function () {
     const leader = first === ids[0] ? a : b;
     const standby = leader === a ? b : a;
 
-    await admin.apply(workspace("le-one", { namespaces: [{ name: "le-one" }] }) as KubeObject);
+    await admin.apply(workspace("le-one", { namespaces: [{ name: "le-one" }] }));
     await waitReady(admin, "le-one");
     const metrics = (await leader.http("/metrics")).body;
     expect(sample(metrics, "leader_election_master_status")).to.equal(1);
@@ -99,7 +99,7 @@ describe("the operator process: health, metrics, leader election", function () {
       timeoutMs: 90_000,
       message: "the standby takes the Lease",
     });
-    await admin.apply(workspace("le-two", { namespaces: [{ name: "le-two" }] }) as KubeObject);
+    await admin.apply(workspace("le-two", { namespaces: [{ name: "le-two" }] }));
     await waitReady(admin, "le-two");
 
     // SIGTERM: drain, release the Lease (holder cleared), exit 0.
