@@ -4,7 +4,7 @@
  * (kill -9 the leader: the standby takes over; SIGTERM: the lease is released, exit 0).
  */
 import { expect } from "chai";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/kube/client.js";
 import { resourceOfKind } from "../../src/kube/resources.js";
 import { waitFor } from "../support/wait.js";
 import { adminClient, installOperatorPrerequisites, OPERATOR_NAMESPACE } from "./support/operator.js";
