@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { expect } from "chai";
 import type { AuditRow } from "../../src/audit.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/kube/client.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { testEnv } from "../harness/test-env.js";
 import {
