@@ -53,6 +53,9 @@ export interface ReconcilerDeps {
   readonly onReport?: (report: ReconcileReport) => void;
 }
 
+/** How long to wait before looking again at an owned namespace that is being deleted. */
+const TERMINATING_RECHECK_MS = 2_000;
+
 /** How long to wait before looking for Istio again while it is missing. */
 const MESH_RECHECK_MS = 30_000;
 
@@ -127,8 +130,14 @@ export class Reconciler {
     const name = ws.metadata.name;
     let writes = writesSoFar;
     const conflicts = this.conflicts(name, spec);
+    // A namespace being deleted accepts no new objects: wait until it is gone, then re-create it.
+    const terminating = spec.namespaces
+      .map((n) => n.name)
+      .filter((n) => this.deps.cache.get("Namespace", undefined, n)?.metadata["deletionTimestamp"]);
     const held = new Set(
-      spec.namespaces.map((n) => n.name).filter((n) => !conflicts.some((c) => c.namespace === n)),
+      spec.namespaces
+        .map((n) => n.name)
+        .filter((n) => !conflicts.some((c) => c.namespace === n) && !terminating.includes(n)),
     );
     const meshInstalled =
       spec.serviceMesh.provider === "istio" ? await this.deps.mesh.istioInstalled() : undefined;
@@ -151,6 +160,7 @@ export class Reconciler {
       ...this.outcomeBase(ws),
       spec,
       conflicts,
+      terminating,
       desired,
       ...(meshInstalled !== undefined ? { meshInstalled } : {}),
     };
@@ -188,6 +198,7 @@ export class Reconciler {
             ),
       outcome: spec.enforcement === "Audit" ? "audited" : "enforced",
     });
+    if (terminating.length > 0) return { requeueAfterMs: TERMINATING_RECHECK_MS };
     return meshInstalled === false ? { requeueAfterMs: MESH_RECHECK_MS } : {};
   }
 

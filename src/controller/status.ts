@@ -34,6 +34,8 @@ export interface ReconcileOutcome {
   readonly invalid?: readonly Problem[];
   readonly spec?: ResolvedSpec;
   readonly conflicts?: readonly NamespaceConflict[];
+  /** Owned namespaces being deleted: re-created once gone. */
+  readonly terminating?: readonly string[];
   /** Desired objects for the namespaces the workspace holds (conflicts excluded). */
   readonly desired?: readonly DesiredObject[];
   /** Audit mode: what differs and was left alone. */
@@ -152,6 +154,8 @@ function namespaceStatuses(o: ReconcileOutcome, spec: ResolvedSpec): NamespaceSt
   return spec.namespaces.map(({ name }) => {
     const conflict = o.conflicts?.find((c) => c.namespace === name);
     if (conflict) return { name, ready: false, managedObjects: 0, message: conflict.message };
+    if (o.terminating?.includes(name))
+      return { name, ready: false, managedObjects: 0, message: "being deleted; it is re-created once gone" };
     const managedObjects = (o.desired ?? []).filter(
       (d) => d.kind !== "Namespace" && d.metadata.namespace === name,
     ).length;
@@ -252,6 +256,15 @@ function readiness(
     };
   }
   const notStalled: ConditionInput = { type: "Stalled", status: "False", reason: "Progressing", message: "" };
+  const terminating = o.terminating ?? [];
+  if (terminating.length > 0) {
+    const message = `namespaces being deleted, re-created once gone: ${terminating.join(", ")}`;
+    return {
+      ready: { type: "Ready", status: "False", reason: "NamespaceTerminating", message },
+      reconciling: { type: "Reconciling", status: "True", reason: "NamespaceTerminating", message },
+      stalled: notStalled,
+    };
+  }
   if (spec.serviceMesh.provider === "istio" && o.meshInstalled === false) {
     return {
       ready: {

@@ -416,6 +416,32 @@ describe("reconcile loop (real API server, operator's own token)", function () {
     });
   });
 
+  describe("a deleted owned namespace", () => {
+    it("is re-created with its baseline once the namespace controller has removed it", async () => {
+      await admin.apply(workspace("phoenix", { namespaces: [{ name: "phoenix" }] }));
+      await waitReady(admin, "phoenix");
+      const old = await getObject(admin, "Namespace", undefined, "phoenix");
+      await admin.delete(NS, "phoenix");
+      const reborn = await waitFor(
+        async () => {
+          const ns = await getObject(admin, "Namespace", undefined, "phoenix");
+          return ns && ns.metadata.uid !== old?.metadata.uid && !ns.metadata["deletionTimestamp"]
+            ? ns
+            : undefined;
+        },
+        { timeoutMs: 120_000, message: "namespace phoenix re-created" },
+      );
+      expect(labelsOf(reborn)).to.include({ "pod-security.kubernetes.io/enforce": "restricted" });
+      await waitFor(
+        async () => (await getObject(admin, "NetworkPolicy", "phoenix", NAMES.defaultDeny)) !== undefined,
+        {
+          message: "its default deny restored",
+        },
+      );
+      await waitReady(admin, "phoenix");
+    });
+  });
+
   describe("deletion", () => {
     it("with Retain keeps the namespace and its data, removing only what it manages", async () => {
       await admin.apply(
