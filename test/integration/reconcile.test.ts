@@ -11,7 +11,7 @@ import type { KubeClient, KubeObject } from "../../src/kube/client.js";
 import { ApiError, isNotFound } from "../../src/kube/errors.js";
 import { resourceOfKind } from "../../src/kube/resources.js";
 import { waitFor } from "../support/wait.js";
-import { installIstioCrds } from "./support/istio.js";
+import { installIstioCrds, uninstallIstioCrds } from "./support/istio.js";
 import {
   adminClient,
   installOperatorPrerequisites,
@@ -86,6 +86,8 @@ describe("reconcile loop (real API server, operator's own token)", function () {
 
   before(async () => {
     await installOperatorPrerequisites();
+    // Start without Istio (another suite may have installed its CRDs) to see it appear later.
+    await uninstallIstioCrds();
     admin = adminClient();
     operator = await startOperator({ workers: 4 });
     await waitFor(() => operator.manager.synced, { message: "operator caches synced" });

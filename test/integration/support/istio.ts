@@ -48,3 +48,28 @@ export async function installIstioCrds(): Promise<{ real: boolean }> {
   }
   return { real };
 }
+
+/** Removes the security.istio.io CRDs and waits until discovery no longer serves them. */
+export async function uninstallIstioCrds(): Promise<void> {
+  const api = adminKubeConfig().makeApiClient(ApiextensionsV1Api);
+  const names = ["peerauthentications.security.istio.io", "authorizationpolicies.security.istio.io"];
+  for (const name of names) {
+    try {
+      await api.deleteCustomResourceDefinition({ name });
+    } catch (err) {
+      if (!(err instanceof ApiException) || err.code !== 404) throw err;
+    }
+  }
+  for (const name of names)
+    await waitFor(
+      async () => {
+        try {
+          await api.readCustomResourceDefinition({ name });
+          return false;
+        } catch (err) {
+          return err instanceof ApiException && err.code === 404;
+        }
+      },
+      { timeoutMs: 60_000, message: `CRD ${name} removed` },
+    );
+}
