@@ -139,17 +139,25 @@ export class ClusterCache {
     return this.get("SecureWorkspace", undefined, name) as unknown as SecureWorkspace | undefined;
   }
 
-  /** How many managed namespaced objects the caches hold (for the managed-objects gauge). */
+  /** How many managed objects (namespaces included) the caches hold, for the managed-objects gauge. */
   managedCount(): number {
     let n = 0;
     for (const objects of this.byWorkspace.values()) n += objects.size;
     return n;
   }
 
+  /** Namespaces labelled as owned by this workspace (their latest known state). */
+  ownedNamespaces(workspace: string): KubeObject[] {
+    return [...(this.byWorkspace.get(workspace)?.values() ?? [])]
+      .filter((o) => o.kind === "Namespace")
+      .map((o) => this.get("Namespace", undefined, o.metadata.name))
+      .filter((o): o is KubeObject => o?.metadata.labels?.[WORKSPACE_LABEL] === workspace);
+  }
+
   /** Every managed namespaced object labelled with this workspace (minus ones the operator just deleted). */
   managedBy(workspace: string): ObservedObject[] {
     return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter(
-      (o) => this.get(o.kind, o.metadata.namespace, o.metadata.name) !== undefined,
+      (o) => o.kind !== "Namespace" && this.get(o.kind, o.metadata.namespace, o.metadata.name) !== undefined,
     );
   }
 
@@ -203,7 +211,8 @@ export class ClusterCache {
       ...(this.options.watchTimeoutSeconds ? { timeoutSeconds: this.options.watchTimeoutSeconds } : {}),
       list: () => this.kube.list<KubeObject>(r, labelSelector ? { labelSelector } : {}),
     });
-    const managed = (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
+    // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
+    const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
     for (const type of ["add", "update", "delete"] as const) {
       informer.on(type, (obj: KubeObject) => {
         this.catchUp(kind, type, obj);

@@ -57,6 +57,8 @@ export class Manager {
   private readonly generations = new Map<string, string>();
   /** namespace name → workspaces that list it (to wake them when it appears or is released). */
   private readonly listedBy = new Map<string, Set<string>>();
+  /** workspace → the namespace names its spec lists (to undo listedBy without a scan). */
+  private readonly namespacesOf = new Map<string, string[]>();
   private elector: LeaderElector | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private leading = false;
@@ -225,18 +227,22 @@ export class Manager {
   /** Status writes do not change generation: they must not wake the loop again. */
   private routeWorkspace(type: CacheEventType, ws: SecureWorkspace): void {
     const name = ws.metadata.name;
-    for (const set of this.listedBy.values()) set.delete(name);
+    for (const ns of this.namespacesOf.get(name) ?? []) this.listedBy.get(ns)?.delete(name);
+    this.namespacesOf.delete(name);
     if (type === "delete") {
       this.generations.delete(name);
       this.queue.add(name);
       return;
     }
+    const listed: string[] = [];
     for (const ns of Array.isArray(ws.spec?.namespaces) ? ws.spec.namespaces : []) {
       if (typeof ns?.name !== "string") continue;
       let set = this.listedBy.get(ns.name);
       if (!set) this.listedBy.set(ns.name, (set = new Set()));
       set.add(name);
+      listed.push(ns.name);
     }
+    this.namespacesOf.set(name, listed);
     const fingerprint = `${ws.metadata.generation ?? 0}/${ws.metadata.deletionTimestamp ?? ""}`;
     if (this.generations.get(name) === fingerprint) return;
     this.generations.set(name, fingerprint);

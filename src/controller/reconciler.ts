@@ -260,7 +260,7 @@ export class Reconciler {
   /** Owned namespaces (by label) the spec no longer lists: give back, never delete. */
   private namespacesToRelease(name: string, held: ReadonlySet<string>): string[] {
     return this.deps.cache
-      .list("Namespace")
+      .ownedNamespaces(name)
       .filter((ns) => ns.metadata.labels?.[WORKSPACE_LABEL] === name && !held.has(ns.metadata.name))
       .map((ns) => ns.metadata.name);
   }
@@ -443,7 +443,7 @@ export class Reconciler {
     });
     const deleteCreated = ws.spec?.deletionPolicy === "Delete";
     const owned = this.deps.cache
-      .list("Namespace")
+      .ownedNamespaces(name)
       .filter((ns) => ns.metadata.labels?.[WORKSPACE_LABEL] === name);
     await forEachLimited(owned, this.deps.writeConcurrency ?? 8, async (ns) => {
       if (deleteCreated && ns.metadata.annotations?.[CREATED_BY_ANNOTATION] === name) {
