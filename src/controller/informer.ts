@@ -15,6 +15,7 @@
  * So this class runs the loop itself and uses client-node's `Watch` only for what it does well: the
  * request (auth, TLS, query string via URLSearchParams) and the line-by-line JSON stream.
  */
+import { sleep } from "./sleep.js";
 import {
   Watch,
   type KubeConfig,
@@ -633,17 +634,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** Waits `ms`, or less when stop() is called. */
   private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const signal = this.stopController.signal;
-      if (signal.aborted) return resolve();
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return sleep(ms, this.stopController.signal);
   }
 }
 

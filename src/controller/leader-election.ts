@@ -15,6 +15,7 @@
  * renewal, so two replicas never both believe they lead, unless the process stalls longer than the
  * difference (5 s by default) between a timer check and its work.
  */
+import { sleep } from "./sleep.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeClient, KubeObject } from "../kube/client.js";
@@ -175,20 +176,6 @@ export function releaseSpec(current: LeaseSpec, nowMs: number): LeaseSpec {
     renewTime: now,
     leaseTransitions: current.leaseTransitions ?? 0,
   };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. Owns its timer and clears it either way. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
