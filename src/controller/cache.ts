@@ -41,6 +41,15 @@ export function newer(obj: KubeObject, resourceVersion: string): boolean {
   return obj.metadata.resourceVersion !== resourceVersion && newerOrSame(obj, resourceVersion);
 }
 
+/**
+ * Drops metadata.managedFields (often most of an object's bytes; the operator never reads it),
+ * as controller-runtime's cache transforms commonly do, to keep memory flat at scale.
+ */
+export function withoutManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
+}
+
 /** Informers for workspaces, namespaces and each managed kind. */
 export class ClusterCache {
   private readonly informers = new Map<string, ResilientInformer<KubeObject>>();
@@ -126,7 +135,7 @@ export class ClusterCache {
     if (!rv) return;
     const r = resourceOfKind(kind);
     const key = objectKey(kind, r.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name);
-    this.ownWrites.set(key, { resourceVersion: rv, object: deleted ? undefined : obj });
+    this.ownWrites.set(key, { resourceVersion: rv, object: deleted ? undefined : withoutManagedFields(obj) });
   }
 
   /** Every cached object of a kind. */
@@ -210,6 +219,7 @@ export class ClusterCache {
       ...(labelSelector ? { labelSelector } : {}),
       ...(this.options.watchTimeoutSeconds ? { timeoutSeconds: this.options.watchTimeoutSeconds } : {}),
       list: () => this.kube.list<KubeObject>(r, labelSelector ? { labelSelector } : {}),
+      transform: withoutManagedFields,
     });
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
     const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);

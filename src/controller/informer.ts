@@ -47,6 +47,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * Lower only in tests.
    */
   readonly watchdogSlackMs?: number;
+  /**
+   * Applied to every listed or watched object before it is cached, e.g. to drop
+   * metadata.managedFields, which the operator never reads and which dominates an object's size.
+   */
+  readonly transform?: (obj: T) => T;
 }
 
 /** Why the informer restarted its list/watch. */
@@ -432,8 +437,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     const fresh = new Map<string, Map<string, T>>();
     const added: T[] = [];
     const updated: T[] = [];
-    for (const obj of items) {
-      if (!hasMetadataName(obj)) continue;
+    for (const raw of items) {
+      if (!hasMetadataName(raw)) continue;
+      const obj = (this.options.transform ? this.options.transform(raw) : raw) as T & {
+        metadata: { name: string };
+      };
       const namespace = obj.metadata.namespace ?? "";
       let byName = fresh.get(namespace);
       if (!byName) fresh.set(namespace, (byName = new Map<string, T>()));
@@ -558,7 +566,10 @@ export class ResilientInformer<T extends KubernetesObject> {
       return;
     }
     if (!hasMetadataName(obj) || (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED")) return;
-    const typed = obj as T & { metadata: { name: string } };
+    const raw = obj as T & { metadata: { name: string } };
+    const typed = (this.options.transform ? this.options.transform(raw) : raw) as T & {
+      metadata: { name: string };
+    };
     const namespace = typed.metadata.namespace ?? "";
     const name = typed.metadata.name;
     // Update the resourceVersion and the cache before handlers run: a handler that throws (caught in
