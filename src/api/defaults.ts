@@ -110,12 +110,12 @@ export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
     })),
     enforcement: spec.enforcement ?? "Enforce",
     deletionPolicy: spec.deletionPolicy ?? "Retain",
-    podSecurity: podSecurityDefaults(spec.podSecurity),
-    networkPolicy: networkPolicyDefaults(spec.networkPolicy),
+    podSecurity: podSecurityDefaults(spec.podSecurity ?? {}),
+    networkPolicy: networkPolicyDefaults(spec.networkPolicy ?? {}),
     rbac: {
       bindings: (spec.rbac?.bindings ?? []).map((b) => ({ role: b.role, subjects: b.subjects ?? [] })),
     },
-    serviceMesh: meshDefaults(spec.serviceMesh),
+    serviceMesh: meshDefaults(spec.serviceMesh ?? {}),
   };
   if (spec.resourceQuota) resolved.resourceQuota = { hard: { ...spec.resourceQuota.hard } };
   if (spec.limitRange) resolved.limitRange = { ...spec.limitRange };
