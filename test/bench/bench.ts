@@ -7,8 +7,7 @@
  * at full scale → operator restarted with a short resync → one idle full resync, writes counted.
  * Progress goes to stderr; a human summary and, as the last line, one JSON object to stdout.
  */
-import { execFileSync } from "node:child_process";
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { operatorKubeConfig, installOperatorPrerequisites } from "../integration/support/operator.js";
@@ -19,23 +18,20 @@ import {
   apiserverWrites,
   controlPlaneCpu,
   cpuDelta,
-  formatCpu,
-  formatServerTime,
   openCluster,
   serverTime,
   waitForQuiet,
   type BenchCluster,
   type ControlPlaneCpu,
-  type ServerTime,
 } from "./cluster.js";
 import { applyWorkspaces, WorkspaceTracker } from "./converge.js";
-import { DriftBench, latencySummary, type DriftSample } from "./drift.js";
-import { runFloor, type FloorResult } from "./floor.js";
+import { DriftBench, latencySummary } from "./drift.js";
+import { runFloor } from "./floor.js";
 import { BenchOperator, killAllOperators, snapshotOperatorBuild } from "./operator.js";
-import { delta, formatByVerb, formatMemory, snapshotOf, ZERO, type OperatorSnapshot } from "./snapshot.js";
-import { percentile, round } from "./stats.js";
+import { gitDescription, machine, sizeOf, summary, type Results } from "./report.js";
+import { delta, snapshotOf, ZERO, type OperatorSnapshot } from "./snapshot.js";
+import { round } from "./stats.js";
 import { objectsPerWorkspace, type Naming } from "./workload.js";
-import type { KubeObject } from "../../src/kube/client.js";
 
 const started = performance.now();
 
@@ -74,35 +70,6 @@ function installSignalHandlers(): void {
     });
   }
   process.on("exit", killAllOperators);
-}
-
-/** The results of the phases, for the summary. */
-interface Results {
-  floor: FloorResult;
-  convergeSeconds: number;
-  converge: OperatorSnapshot;
-  trailing: OperatorSnapshot;
-  drift: DriftSample[];
-  duringDrift: OperatorSnapshot;
-  restart: OperatorSnapshot;
-  idle: OperatorSnapshot;
-  idleApiserverWrites: number;
-  /** Control-plane CPU over the idle window and its length: the background rate. */
-  idleControlPlane: { cpu: ControlPlaneCpu; seconds: number };
-  rss: { converge: number; idle: number };
-  /** The API server's write time per verb and resource, in the floor and the converge phase. */
-  server: { floor: ServerTime[]; converge: ServerTime[] };
-  /** CPU seconds of the control plane, and of the client side, in the floor and the converge phase. */
-  cpu: {
-    floor: { server: ControlPlaneCpu; client: number };
-    converge: { server: ControlPlaneCpu; operator: number; bench: number };
-  };
-  /** Average JSON size of cached objects, and the share of it that is metadata.managedFields. */
-  sizes: Array<{ kind: string; bytes: number; managedFieldsShare: number }>;
-  /** The operator's memory at points of the run. */
-  memory: Array<[string, OperatorSnapshot["memory"]]>;
-  load: { start: number[]; end: number[] };
-  busyNotes: string[];
 }
 
 async function snapshot(op: BenchOperator): Promise<OperatorSnapshot> {
@@ -249,111 +216,6 @@ async function idleResync(
     await op.stop();
     cleanup.operators.delete(op);
   }
-}
-
-/** The commit and whether src/ differs from it, for the record. */
-function gitDescription(): string {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["--no-optional-locks", "status", "--porcelain", "--", "src"], {
-      encoding: "utf8",
-    }).trim();
-    return `commit ${head}${dirty ? `, src/ modified: ${dirty.split("\n").length} files` : ""}`;
-  } catch {
-    return "commit unknown";
-  }
-}
-
-function machine(): string {
-  const model = cpus()[0]?.model ?? "unknown CPU";
-  return `${availableParallelism()} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`;
-}
-
-/** Average JSON size of objects and the share of managedFields in it. */
-function sizeOf(kind: string, objects: readonly KubeObject[]): Results["sizes"][number] {
-  let total = 0;
-  let managed = 0;
-  for (const o of objects) {
-    total += JSON.stringify(o).length;
-    managed += JSON.stringify(o.metadata["managedFields"] ?? []).length;
-  }
-  const n = Math.max(1, objects.length);
-  return { kind, bytes: total / n, managedFieldsShare: total > 0 ? managed / total : 0 };
-}
-
-const total = (c: ControlPlaneCpu): number => c.apiserver + c.etcd + c.controllerManager;
-
-const pct = (values: readonly number[], p: number): string => percentile(values, p).toFixed(0);
-
-function summary(args: BenchArgs, naming: Naming, r: Results, objects: number): string {
-  const n = args.workspaces;
-  const floorRate = r.floor.objects / r.floor.seconds;
-  const drift = latencySummary(r.drift);
-  const byKind = (kind: DriftSample["kind"]): string => {
-    const s = latencySummary(r.drift.filter((d) => d.kind === kind));
-    return `${kind} p50 ${s.p50.toFixed(0)} / p95 ${s.p95.toFixed(0)} / p99 ${s.p99.toFixed(0)} ms (${s.samples})`;
-  };
-  const idealWrites = objects / n + 3;
-  return [
-    "",
-    `== secure-workspace-operator benchmark: ${n} workspaces x ${naming.namespacesPerWorkspace} namespaces ` +
-      `= ${n * naming.namespacesPerWorkspace} namespaces, ${objects} objects`,
-    `machine: ${machine()}; load average at start ${r.load.start.map((x) => x.toFixed(2)).join(" ")}, ` +
-      `at end ${r.load.end.map((x) => x.toFixed(2)).join(" ")}`,
-    `raw SSA floor: ${r.floor.objects} objects in ${r.floor.seconds.toFixed(2)} s ` +
-      `(${floorRate.toFixed(0)} objects/s, ${args.floorConcurrency} in flight, identity ${args.floorIdentity}, ` +
-      `client CPU ${r.floor.clientCpuSeconds.toFixed(1)} s)`,
-    `converge: ${r.convergeSeconds.toFixed(2)} s (ratio ${(r.convergeSeconds / r.floor.seconds).toFixed(2)}), ` +
-      `${args.workers} workers, ${r.converge.reconciles} reconciles (${r.converge.reconcileErrors} errors), ` +
-      `operator CPU ${r.converge.cpuSeconds.toFixed(1)} s`,
-    `  operator requests: ${r.converge.requests} = ${(r.converge.requests / n).toFixed(2)} per workspace ` +
-      `(writes ${(r.converge.writes / n).toFixed(2)}; minimum ${idealWrites}: ${objects / n} objects + ` +
-      `finalizer + status + Event)`,
-    `  per workspace by verb: ${formatByVerb(r.converge.requestsByVerb, n)}`,
-    `  API server, floor: ${formatServerTime(r.server.floor)}`,
-    `  API server, converge: ${formatServerTime(r.server.converge)}`,
-    `  CPU, floor: control plane ${formatCpu(r.cpu.floor.server)}; client ${r.cpu.floor.client.toFixed(1)} s`,
-    `  CPU, converge: control plane ${formatCpu(r.cpu.converge.server)}; operator ` +
-      `${r.cpu.converge.operator.toFixed(1)} s; bench (user applies + status watch) ${r.cpu.converge.bench.toFixed(1)} s`,
-    `  after Ready until the queue drained: ${r.trailing.requests} requests, ${r.trailing.reconciles} reconciles`,
-    `drift restore: p50 ${drift.p50.toFixed(0)} / p95 ${drift.p95.toFixed(0)} / p99 ${drift.p99.toFixed(0)} ms ` +
-      `over ${drift.samples} samples (${args.driftConcurrency} at a time; ` +
-      `${r.drift.filter((d) => d.timedOut).length} not restored in 30 s)`,
-    `  ${byKind("delete-networkpolicy")}`,
-    `  ${byKind("remove-psa-label")}`,
-    `  same load, server side: mutation round trip p50 ${pct(
-      r.drift.map((d) => d.requestMs),
-      50,
-    )} / ` +
-      `p99 ${pct(
-        r.drift.map((d) => d.requestMs),
-        99,
-      )} ms; watch echo of the mutation p50 ` +
-      `${pct(
-        r.drift.map((d) => d.echoMs),
-        50,
-      )} / p99 ${pct(
-        r.drift.map((d) => d.echoMs),
-        99,
-      )} ms`,
-    `  operator during drift: ${r.duringDrift.driftCorrections} drift corrections counted, ` +
-      `${r.duringDrift.writes} writes (${formatByVerb(r.duringDrift.requestsByVerb)})`,
-    `idle full resync: ${r.idle.writes} writes by the operator over ${r.idle.reconciles} reconciles ` +
-      `(API server saw ${r.idleApiserverWrites} writes from all clients in the window)`,
-    `  control plane CPU in the idle window: ${formatCpu(r.idleControlPlane.cpu)} over ` +
-      `${r.idleControlPlane.seconds.toFixed(0)} s (background rate ${(total(r.idleControlPlane.cpu) / r.idleControlPlane.seconds).toFixed(2)} cores)`,
-    `  operator restart pass before it: ${r.restart.reconciles} reconciles, ${r.restart.writes} writes`,
-    `operator memory: ${r.memory.map(([at, m]) => `${at}: ${formatMemory(m)}`).join("\n                 ")}`,
-    `cached object sizes (JSON): ${r.sizes
-      .map(
-        (z) =>
-          `${z.kind} ${z.bytes.toFixed(0)} B (managedFields ${(100 * z.managedFieldsShare).toFixed(0)}%)`,
-      )
-      .join(", ")}`,
-    `peak RSS: ${r.rss.converge.toFixed(1)} MiB (converge + drift operator), ` +
-      `${r.rss.idle.toFixed(1)} MiB (restarted operator)`,
-    ...(r.busyNotes.length > 0 ? [`notes: ${r.busyNotes.join("; ")}`] : []),
-  ].join("\n");
 }
 
 async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<Results> {
