@@ -237,24 +237,28 @@ export class Reconciler {
 
   /**
    * Namespaces keep a created-by mark only if this workspace created them: deletionPolicy
-   * Delete removes those and never an adopted one. Adoption applies with the observed
-   * resourceVersion, so two workspaces racing for one existing namespace cannot both win.
+   * Delete removes those and never an adopted one.
    */
   private markCreated(workspace: string, obj: DesiredObject): DesiredObject {
     if (obj.kind !== "Namespace") return obj;
     const current = this.deps.cache.get("Namespace", undefined, obj.metadata.name);
     const createdByUs = !current || current.metadata.annotations?.[CREATED_BY_ANNOTATION] === workspace;
-    const adopting = current && current.metadata.labels?.[WORKSPACE_LABEL] !== workspace;
-    const metadata = {
-      ...obj.metadata,
-      ...(createdByUs
-        ? { annotations: { ...(obj.metadata.annotations ?? {}), [CREATED_BY_ANNOTATION]: workspace } }
-        : {}),
-      ...(adopting && current.metadata.resourceVersion
-        ? { resourceVersion: current.metadata.resourceVersion }
-        : {}),
-    };
-    return { ...obj, metadata };
+    if (!createdByUs) return obj;
+    const annotations = { ...(obj.metadata.annotations ?? {}), [CREATED_BY_ANNOTATION]: workspace };
+    return { ...obj, metadata: { ...obj.metadata, annotations } };
+  }
+
+  /**
+   * What goes on the wire. Adoption of an existing namespace carries its observed
+   * resourceVersion, so two workspaces racing for it cannot both win. Added here, after
+   * planning, so the precondition never enters the content hash or the comparison.
+   */
+  private withAdoptionPrecondition(workspace: string, obj: DesiredObject): KubeObject {
+    if (obj.kind !== "Namespace") return obj as KubeObject;
+    const current = this.deps.cache.get("Namespace", undefined, obj.metadata.name);
+    const rv = current?.metadata.resourceVersion;
+    if (!current || !rv || current.metadata.labels?.[WORKSPACE_LABEL] === workspace) return obj as KubeObject;
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } };
   }
 
   /** Owned namespaces (by label) the spec no longer lists: give back, never delete. */
@@ -275,8 +279,8 @@ export class Reconciler {
     let writes = 0;
     const applyOne = async (a: PlannedApply): Promise<void> => {
       try {
-        // The hash annotation goes without resourceVersion: that precondition is for the write only.
-        this.deps.cache.recordWrite(a.object.kind, await this.deps.kube.apply(a.object as KubeObject));
+        const body = this.withAdoptionPrecondition(ws.metadata.name, a.object);
+        this.deps.cache.recordWrite(a.object.kind, await this.deps.kube.apply(body));
         writes++;
       } catch (err) {
         if (!isInvalid(err)) throw err;
