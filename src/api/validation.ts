@@ -18,17 +18,33 @@ export function isQuantity(value: string): boolean {
   return parseQuantity(value) !== undefined;
 }
 
-/** Whether a string is an IPv4 or IPv6 CIDR with a prefix length in range. */
-export function isCidr(value: string): boolean {
+/**
+ * Why a string is not a CIDR the API server accepts in a NetworkPolicy ipBlock, or undefined.
+ * Beyond syntax the server refuses leading zeros, IPv4-mapped IPv6 addresses and bits set
+ * beyond the prefix length ("10.1.0.0/8"): refused here too, so such a spec never admits a
+ * workspace whose policies the server then refuses.
+ */
+export function cidrProblem(value: string): string | undefined {
   const slash = value.indexOf("/");
-  if (slash < 0) return false;
-  const ip = value.slice(0, slash);
-  // Node accepts IPv6 zone ids ("fe80::1%eth0"); Kubernetes and CEL isCIDR do not.
-  if (ip.includes("%")) return false;
-  const prefix = value.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefix)) return false;
+  const ip = slash < 0 ? "" : value.slice(0, slash);
+  const prefix = slash < 0 ? "" : value.slice(slash + 1);
   const family = isIP(ip);
-  return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128);
+  // Node accepts IPv6 zone ids ("fe80::1%eth0"); Kubernetes and CEL isCIDR do not.
+  if (ip.includes("%") || family === 0 || !/^(0|[1-9]\d{0,2})$/.test(prefix))
+    return `"${value}" is not a valid CIDR`;
+  const width = family === 4 ? 32 : 128;
+  if (Number(prefix) > width) return `"${value}" is not a valid CIDR`;
+  if (family === 6 && /^(0{0,4}:){0,5}:?ffff:/i.test(ip) && ip.includes("."))
+    return `"${value}" is an IPv4-mapped IPv6 address: write the IPv4 CIDR`;
+  const { bits } = cidrBits(value);
+  const host = (1n << BigInt(width - Number(prefix))) - 1n;
+  if ((bits & host) !== 0n) return `"${value}" has bits set beyond its prefix length ${prefix}`;
+  return undefined;
+}
+
+/** Whether a string is a CIDR the API server accepts (see cidrProblem). */
+export function isCidr(value: string): boolean {
+  return cidrProblem(value) === undefined;
 }
 
 /** Whether a string is a DNS-1123 label (a namespace name). */
@@ -78,12 +94,12 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
   if (a.ipBlock) {
     if (a.namespaceSelector || a.podSelector)
       out.push({ path: `${path}.ipBlock`, message: "cannot be combined with a selector" });
-    if (!isCidr(a.ipBlock.cidr))
-      out.push({ path: `${path}.ipBlock.cidr`, message: `"${a.ipBlock.cidr}" is not a valid CIDR` });
     const cidr = a.ipBlock.cidr;
+    const problem = cidrProblem(cidr);
+    if (problem) out.push({ path: `${path}.ipBlock.cidr`, message: problem });
     (a.ipBlock.except ?? []).forEach((c, i) => {
-      if (!isCidr(c))
-        out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not a valid CIDR` });
+      const exceptProblem = cidrProblem(c);
+      if (exceptProblem) out.push({ path: `${path}.ipBlock.except[${i}]`, message: exceptProblem });
       else if (isCidr(cidr) && !cidrStrictlyInside(c, cidr))
         out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not inside ${cidr}` });
     });
@@ -110,8 +126,42 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
 
 function checkQuantities(map: Record<string, string> | undefined, path: string, out: Problem[]): void {
   for (const [key, value] of Object.entries(map ?? {})) {
-    if (typeof value !== "string" || !isQuantity(value))
+    const amount = typeof value === "string" ? parseQuantity(value) : undefined;
+    if (amount === undefined)
       out.push({ path: `${path}[${key}]`, message: `"${String(value)}" is not a valid quantity` });
+    else if (amount < 0) out.push({ path: `${path}[${key}]`, message: `"${value}" must not be negative` });
+  }
+}
+
+/** Quota resources counted in whole objects (or extended resources), as the API server decides. */
+const INTEGER_QUOTA_RESOURCES = new Set([
+  "pods",
+  "services",
+  "replicationcontrollers",
+  "resourcequotas",
+  "secrets",
+  "configmaps",
+  "persistentvolumeclaims",
+  "services.nodeports",
+  "services.loadbalancers",
+]);
+
+/**
+ * Whether a ResourceQuota refuses a fractional value for this resource: the object counts above,
+ * and every name with a "/" outside kubernetes.io that is not a "requests." name (count/pods,
+ * example.com/gpu, <class>.storageclass.storage.k8s.io/requests.storage).
+ */
+export function isIntegerQuotaResource(name: string): boolean {
+  if (INTEGER_QUOTA_RESOURCES.has(name)) return true;
+  return name.includes("/") && !name.includes("kubernetes.io/") && !name.startsWith("requests.");
+}
+
+function checkQuotaQuantities(map: Record<string, string> | undefined, path: string, out: Problem[]): void {
+  checkQuantities(map, path, out);
+  for (const [key, value] of Object.entries(map ?? {})) {
+    const amount = typeof value === "string" ? parseQuantity(value) : undefined;
+    if (amount !== undefined && amount >= 0 && isIntegerQuotaResource(key) && !Number.isInteger(amount))
+      out.push({ path: `${path}[${key}]`, message: `"${value}" must be a whole number for ${key}` });
   }
 }
 
@@ -122,11 +172,16 @@ function cidrBits(cidr: string): { bits: bigint; prefix: number; width: number }
     const bits = ip.split(".").reduce((acc, octet) => (acc << 8n) + BigInt(Number(octet)), 0n);
     return { bits, prefix: Number(prefix), width: 32 };
   }
-  const [head = "", tail = ""] = ip.split("::");
+  // An IPv6 address may end in a dotted quad ("::1.2.3.4"): two 16-bit groups.
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  const hex = dotted
+    ? `${dotted[1]}${((Number(dotted[2]) << 8) | Number(dotted[3])).toString(16)}:${((Number(dotted[4]) << 8) | Number(dotted[5])).toString(16)}`
+    : ip;
+  const [head = "", tail = ""] = hex.split("::");
   const parse = (part: string): string[] => (part === "" ? [] : part.split(":"));
   const h = parse(head);
   const t = parse(tail);
-  const groups = ip.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h;
+  const groups = hex.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h;
   const bits = groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || "0", 16)), 0n);
   return { bits, prefix: Number(prefix), width: 128 };
 }
@@ -237,7 +292,7 @@ export function validateSpec(spec: SecureWorkspaceSpec): Problem[] {
     checkAllowance(a, `spec.networkPolicy.allowEgressTo[${i}]`, out),
   );
   checkRbac(spec, out);
-  checkQuantities(spec.resourceQuota?.hard, "spec.resourceQuota.hard", out);
+  checkQuotaQuantities(spec.resourceQuota?.hard, "spec.resourceQuota.hard", out);
   for (const field of ["default", "defaultRequest", "max", "min"] as const)
     checkQuantities(spec.limitRange?.[field], `spec.limitRange.${field}`, out);
   checkLimitOrder(spec, out);

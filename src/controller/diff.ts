@@ -88,32 +88,76 @@ export function withAppliedHash(obj: DesiredObject): DesiredObject {
 /** Fields whose values are resource quantities (ResourceQuota spec.hard, LimitRange limits). */
 const QUANTITY_FIELDS = new Set(["hard", "default", "defaultRequest", "max", "min", "maxLimitRequestRatio"]);
 
+/** How a comparison treats keys the operator did not set. */
+interface CompareMode {
+  /** Inside a map of resource quantities: "1" equals "1000m". */
+  readonly quantity: boolean;
+  /** Inside a part compared exactly: another key holding a value is a difference. */
+  readonly exact: boolean;
+}
+
+const LOOSE: CompareMode = { quantity: false, exact: false };
+
+/** Whether a value the server stores as "absent" (an omitted empty list, a null). */
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+}
+
 /**
  * Whether every field the operator sets is present and equal in the observed object.
- * Maps may hold more keys (the server's defaults, other owners' labels); lists must match
- * item for item (an extra rule in our NetworkPolicy is drift); quantities compare by value.
+ * Maps may hold more keys (the server's defaults, other owners' labels) unless compared
+ * exactly; lists must match item for item (an extra rule in our NetworkPolicy is drift);
+ * quantities compare by value.
  */
-export function contains(desired: unknown, observed: unknown, inQuantity = false): boolean {
+export function contains(desired: unknown, observed: unknown, mode: CompareMode = LOOSE): boolean {
   if (Array.isArray(desired)) {
     // The server drops empty lists: "no rules" is stored as an absent field.
     if (desired.length === 0 && (observed === undefined || observed === null)) return true;
     return (
       Array.isArray(observed) &&
       desired.length === observed.length &&
-      desired.every((item, i) => contains(item, observed[i], inQuantity))
+      desired.every((item, i) => contains(item, observed[i], mode))
     );
   }
   if (desired !== null && typeof desired === "object") {
     if (observed === null || typeof observed !== "object" || Array.isArray(observed)) return false;
+    const want = desired as Record<string, unknown>;
     const obs = observed as Record<string, unknown>;
-    return Object.entries(desired as Record<string, unknown>).every(
+    const allPresent = Object.entries(want).every(
       ([key, value]) =>
-        value === undefined || contains(value, obs[key], inQuantity || QUANTITY_FIELDS.has(key)),
+        value === undefined ||
+        contains(value, obs[key], { ...mode, quantity: mode.quantity || QUANTITY_FIELDS.has(key) }),
     );
+    if (!allPresent || !mode.exact) return allPresent;
+    return Object.entries(obs).every(([key, value]) => want[key] !== undefined || isEmpty(value));
   }
-  if (inQuantity && typeof desired === "string" && typeof observed === "string")
+  if (mode.quantity && typeof desired === "string" && typeof observed === "string")
     return sameQuantity(desired, observed);
   return desired === observed;
+}
+
+/**
+ * Top-level fields compared exactly, per kind: a key someone adds there changes what the object
+ * allows (a matchLabels in the default deny's podSelector exempts every other pod, an endPort
+ * widens a port to a range, a selector narrows a PeerAuthentication, a scope narrows a quota).
+ * The server defaults none of these fields beyond what the baseline already sets.
+ */
+const EXACT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  NetworkPolicy: ["spec"],
+  ResourceQuota: ["spec"],
+  RoleBinding: ["roleRef", "subjects"],
+  PeerAuthentication: ["spec"],
+  AuthorizationPolicy: ["spec"],
+};
+
+/** Whether the observed object holds the desired one: `contains`, exact where EXACT_FIELDS says. */
+export function inSync(desired: DesiredObject, observed: ObservedObject): boolean {
+  const exact = EXACT_FIELDS[desired.kind] ?? [];
+  return Object.entries(desired).every(([key, value]) => {
+    // Lists from the API server carry no apiVersion/kind on their items: compare the rest.
+    if (key === "apiVersion" || key === "kind" || value === undefined) return true;
+    return contains(value, observed[key], { quantity: QUANTITY_FIELDS.has(key), exact: exact.includes(key) });
+  });
 }
 
 /** `kind/namespace/name`, the identity of an object across desired and observed. */
@@ -142,8 +186,7 @@ export function plan(
       apply.push({ object, reason: "Missing", drift: converged });
       continue;
     }
-    // Lists from the API server carry no apiVersion/kind on their items: compare the rest.
-    if (contains({ ...object, apiVersion: undefined, kind: undefined }, current)) continue;
+    if (inSync(object, current)) continue;
     const appliedBefore = current.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
     const sameVersion = appliedBefore === object.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
     apply.push({ object, reason: sameVersion ? "Differs" : "Outdated", drift: sameVersion });

@@ -19,7 +19,7 @@ import { desiredStateOf } from "../baseline/index.js";
 import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
 import { objectRef, type DesiredObject } from "../baseline/objects.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import { errorMessage, isInvalid } from "../kube/errors.js";
+import { errorMessage, isConflict, isInvalid, isNotFound } from "../kube/errors.js";
 import { resourceOfKind } from "../kube/resources.js";
 import type { EventRecorder } from "../observability/events.js";
 import type { ClusterCache } from "./cache.js";
@@ -462,8 +462,7 @@ export class Reconciler {
       }
       writes++;
     });
-    // Our manager owns only the finalizer entry on the workspace: applying nothing removes it.
-    await this.deps.kube.apply(this.workspaceStub(ws));
+    await this.removeFinalizer(ws);
     this.report({
       workspace: name,
       writes: writes + 1,
@@ -471,6 +470,28 @@ export class Reconciler {
       pruned: managed.length,
       outcome: "deleted",
     });
+  }
+
+  /**
+   * Our manager owns only the finalizer entry on the workspace: applying nothing removes it. The
+   * uid makes the apply a precondition, never a create: if the workspace is already gone (a
+   * second finalize from a stale cache) or was re-created, the server refuses and there is
+   * nothing left to do. The write is recorded so the next run does not finalize again.
+   */
+  private async removeFinalizer(ws: SecureWorkspace): Promise<void> {
+    const uid = ws.metadata.uid;
+    let result: KubeObject;
+    try {
+      result = await this.deps.kube.apply(this.workspaceStub(ws, uid ? { uid } : {}));
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return;
+      throw err;
+    }
+    // With the last finalizer gone the server deletes the workspace and returns its final state.
+    const finalizers = result.metadata["finalizers"];
+    const gone =
+      Boolean(result.metadata["deletionTimestamp"]) && !(Array.isArray(finalizers) && finalizers.length > 0);
+    this.deps.cache.recordWrite(KIND, result, gone);
   }
 
   private report(r: ReconcileReport): void {

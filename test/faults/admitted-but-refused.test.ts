@@ -1,10 +1,9 @@
 /**
- * Found by this suite: specs the SecureWorkspace CRD (and the reconciler's own validation)
- * admit, whose desired objects the API server then refuses. Such a workspace can never converge:
- * it stalls with "refused by the API server" after writing part of its baseline, instead of
- * being refused at `kubectl apply` as the README promises ("bad input is refused at admission").
- * The fault trials avoid these inputs (support/trials.ts); this file pins them until admission
- * refuses them, and checks generated specs for more of the kind.
+ * Specs the SecureWorkspace CRD admits whose desired objects the API server then refuses: such a
+ * workspace could never converge (it would stall after writing part of its baseline) instead of
+ * being refused at `kubectl apply`. This suite found two (a fractional pod count, a CIDR with
+ * host bits set); the CRD's CEL rules and the reconciler's validation now refuse both. The pinned
+ * cases keep them refused, and generated valid specs are checked for more of the kind.
  *
  * Method: the workspace is applied with dryRun=All (the real CRD schema and CEL rules judge it);
  * if admitted, every desired object is applied with dryRun=All in a scratch namespace (the real

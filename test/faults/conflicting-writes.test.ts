@@ -161,12 +161,10 @@ describe("fault: another client keeps rewriting a managed object", function () {
   }
 
   /**
-   * Drift the operator does not see today (found by this suite; see the report to the lead).
-   * diff.ts `contains()` treats every map as "may hold more keys", so a foreign write that ADDS a
-   * key inside spec is never drift: a matchLabels entry in a policy's podSelector (the default
-   * deny then isolates only the pods with that label), or an `endPort` on an allowed port (DNS
-   * egress to TCP 53 becomes 53-65535). Server-side apply would undo both (a LabelSelector is an
-   * atomic struct; rule lists are atomic) if the operator re-applied: only detection is missing.
+   * Drift that only ADDS a key inside spec (found by this suite): a matchLabels entry in the
+   * default deny's podSelector (it then isolates only the pods with that label), or an `endPort`
+   * on an allowed port (DNS egress to TCP 53 becomes 53-65535). The diff once treated every map
+   * as "may hold more keys"; it now compares a NetworkPolicy's spec exactly (diff.ts inSync).
    */
   describe("drift that only adds keys inside spec", () => {
     const ws = fightWorkspace("f4x", trialSeed(4, 0));

@@ -1,12 +1,10 @@
 /**
- * Found by this suite (operator logs of every scenario's cleanup): deleting a workspace often
- * costs a failed reconcile. finalize() removes the finalizer with a server-side apply of a bare
- * workspace stub, but does not record that write in the read-your-writes cache. The deletes it
- * just made wake the same key again, and that run still sees the cached workspace with its
- * finalizer, so it finalizes a second time and applies the stub to an object the server has
- * already removed. A server-side apply of a missing object is a create: the API server refuses it
- * only because the CRD requires `spec` ("spec: Required value", 422), and the key is retried with
- * back-off. Were `spec` ever optional, the operator would re-create the workspace it just deleted.
+ * Deleting workspaces must cost no failed reconcile. This suite found that it did: finalize()
+ * removed the finalizer with a server-side apply of a bare workspace stub without recording the
+ * write, so the next run (woken by the deletes it had just made) finalized again and applied the
+ * stub to a workspace the server had already removed: a create, refused only because the CRD
+ * requires `spec`. Now the stub carries the workspace's uid (a precondition: never a create),
+ * the write is recorded in the read-your-writes cache, and "already gone" counts as done.
  */
 import { expect } from "chai";
 import type { KubeClient } from "../../src/kube/client.js";

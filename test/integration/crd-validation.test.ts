@@ -256,6 +256,21 @@ const corpus: BadCase[] = [
     field: "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
   },
   {
+    name: "a CIDR with bits set beyond its prefix (the server refuses it in a NetworkPolicy)",
+    mutate: (w) => (at(egress0(w), "ipBlock")["cidr"] = "10.21.0.0/8"),
+    field: "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
+  },
+  {
+    name: "an except CIDR with bits set beyond its prefix",
+    mutate: (w) => (at(egress0(w), "ipBlock")["except"] = ["10.20.1.1/24"]),
+    field: "spec.networkPolicy.allowEgressTo[0].ipBlock.except",
+  },
+  {
+    name: "an IPv4-mapped IPv6 CIDR",
+    mutate: (w) => (at(egress0(w), "ipBlock")["cidr"] = "::ffff:10.20.0.0/112"),
+    field: "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
+  },
+  {
     name: "an invalid except CIDR",
     mutate: (w) => (at(egress0(w), "ipBlock")["except"] = ["10.20.1.0"]),
     field: "spec.networkPolicy.allowEgressTo[0].ipBlock.except",
@@ -336,6 +351,26 @@ const corpus: BadCase[] = [
     name: "a quota value that is no quantity",
     mutate: (w) => (at(w.spec, "resourceQuota", "hard")["pods"] = "lots"),
     field: "spec.resourceQuota.hard",
+  },
+  {
+    name: "a fractional pod count (the server refuses it in a ResourceQuota)",
+    mutate: (w) => (at(w.spec, "resourceQuota", "hard")["pods"] = "2454m"),
+    field: "spec.resourceQuota.hard",
+  },
+  {
+    name: "a fractional count/* quota",
+    mutate: (w) => (at(w.spec, "resourceQuota", "hard")["count/configmaps"] = "1.5"),
+    field: "spec.resourceQuota.hard",
+  },
+  {
+    name: "a negative quota",
+    mutate: (w) => (at(w.spec, "resourceQuota", "hard")["requests.cpu"] = "-1"),
+    field: "spec.resourceQuota.hard[requests.cpu]",
+  },
+  {
+    name: "a negative limit",
+    mutate: (w) => (at(w.spec, "limitRange", "max")["cpu"] = "-2"),
+    field: "spec.limitRange.max[cpu]",
   },
   {
     name: "a quota without hard",

@@ -25,9 +25,13 @@ const port: fc.Arbitrary<PolicyPort> = fc.record(
   { protocol: fc.constantFrom("TCP" as const, "UDP" as const), port: fc.integer({ min: 1, max: 65535 }) },
   { requiredKeys: ["port"] },
 );
+/** A canonical IPv4 CIDR: no bits set beyond the prefix (the API server refuses those). */
 const cidr = fc
   .tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 32 }))
-  .map(([a, b, prefix]) => `${a}.${b}.0.0/${prefix}`);
+  .map(([a, b, prefix]) => {
+    const masked = prefix >= 16 ? b : b & (0xff << (16 - prefix));
+    return `${a}.${masked}.0.0/${prefix}`;
+  });
 const allowance: fc.Arbitrary<IngressAllowance & EgressAllowance> = fc.oneof(
   fc.record(
     { namespaceSelector: selector, ports: fc.array(port, { maxLength: 2 }) },
@@ -47,6 +51,11 @@ const quantity = fc.oneof(
   fc.integer({ min: 0, max: 64 }).map(String),
   fc.integer({ min: 1, max: 4000 }).map((n) => `${n}m`),
   fc.integer({ min: 1, max: 64 }).map((n) => `${n}Gi`),
+);
+/** Object counts (pods) are whole numbers. */
+const count = fc.oneof(
+  fc.integer({ min: 0, max: 64 }).map(String),
+  fc.integer({ min: 1, max: 9 }).map((n) => `${n}k`),
 );
 const level = fc.constantFrom("privileged" as const, "baseline" as const, "restricted" as const);
 
@@ -83,7 +92,9 @@ export const validSpec: fc.Arbitrary<SecureWorkspaceSpec> = fc.record(
       ),
     }),
     resourceQuota: fc.record({
-      hard: fc.dictionary(fc.constantFrom("pods", "requests.cpu", "limits.memory"), quantity, { minKeys: 1 }),
+      hard: fc
+        .record({ pods: count, "requests.cpu": quantity, "limits.memory": quantity }, { requiredKeys: [] })
+        .filter((hard) => Object.keys(hard).length > 0),
     }),
     limitRange: fc.record(
       { default: fc.record({ cpu: quantity }), max: fc.record({ memory: quantity }) },
@@ -99,7 +110,7 @@ export const validSpec: fc.Arbitrary<SecureWorkspaceSpec> = fc.record(
           authorization: fc.record(
             {
               mode: fc.constantFrom("WorkspaceOnly" as const, "Off" as const),
-              allowFromNamespaces: fc.array(dnsLabel, { maxLength: 2 }),
+              allowFromNamespaces: fc.uniqueArray(dnsLabel, { maxLength: 2 }),
             },
             { requiredKeys: [] },
           ),

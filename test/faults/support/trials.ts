@@ -7,7 +7,6 @@
 import fc from "fast-check";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
 import { WORKSPACE_LABEL } from "../../../src/api/constants.js";
-import { parseQuantity } from "../../../src/api/quantity.js";
 import { desiredState } from "../../../src/baseline/index.js";
 import type { KubeClient, KubeObject } from "../../../src/kube/client.js";
 import { isNotFound } from "../../../src/kube/errors.js";
@@ -63,52 +62,9 @@ export interface TrialWorkspaceOptions {
 }
 
 /**
- * The arbitrary can give `pods` a fractional quantity ("2454m"): the CRD and the reconciler's
- * validation admit it, but the API server refuses such a ResourceQuota ("must be an integer"),
- * so the workspace stalls (reported as a finding). Trials need convergent workspaces: round up.
- */
-function integerPods(hard: Record<string, string>): Record<string, string> {
-  const pods = hard["pods"];
-  const value = pods === undefined ? undefined : parseQuantity(pods);
-  return value === undefined || Number.isInteger(value) ? hard : { ...hard, pods: String(Math.ceil(value)) };
-}
-
-/**
- * The arbitrary can repeat a namespace in serviceMesh.authorization.allowFromNamespaces, a list
- * the CRD declares a set: the API server refuses such an apply (a generator defect, reported).
- */
-function uniqueAllowFrom(mesh: SecureWorkspaceSpec["serviceMesh"]): SecureWorkspaceSpec["serviceMesh"] {
-  const from = mesh?.authorization?.allowFromNamespaces;
-  if (!mesh || !from) return mesh;
-  return { ...mesh, authorization: { ...mesh.authorization, allowFromNamespaces: [...new Set(from)] } };
-}
-
-/** "31.98.0.0/8" → "31.0.0.0/8": the API server refuses host bits beyond the prefix (a finding). */
-export function canonicalCidr(cidr: string): string {
-  const [ip = "", bits = "32"] = cidr.split("/");
-  const octets = ip.split(".").map(Number);
-  if (octets.length !== 4) return cidr;
-  const prefix = Number(bits);
-  const value = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  const net = (value & mask) >>> 0;
-  return `${[24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join(".")}/${prefix}`;
-}
-
-/** The allowances with canonical CIDRs. */
-function canonicalAllowances<T extends { ipBlock?: { cidr: string; except?: string[] } }>(
-  list?: T[],
-): T[] | undefined {
-  return list?.map((a) =>
-    a.ipBlock ? { ...a, ipBlock: { ...a.ipBlock, cidr: canonicalCidr(a.ipBlock.cidr) } } : a,
-  );
-}
-
-/**
  * Generated valid specs (test/support/arbitraries.ts), made to converge to Ready=True in a shared
  * cluster: unique namespace names per trial (no conflicts), Enforce, deletionPolicy Delete (so
- * cleanup removes the namespaces too), and without the two inputs the CRD admits but the API
- * server refuses in the desired objects (see admitted-but-refused.test.ts).
+ * cleanup removes the namespaces too).
  */
 export function trialWorkspaces(
   prefix: string,
@@ -123,21 +79,9 @@ export function trialWorkspaces(
       .slice(0, options.maxNamespaces ?? 3)
       .map((ns, j) => ({ ...ns, name: `${name}-n${j}` }));
     const mesh =
-      spec.serviceMesh?.provider === "istio" && options.istio === false
-        ? undefined
-        : uniqueAllowFrom(spec.serviceMesh);
+      spec.serviceMesh?.provider === "istio" && options.istio === false ? undefined : spec.serviceMesh;
     const fixed: SecureWorkspaceSpec = {
       ...spec,
-      ...(spec.resourceQuota ? { resourceQuota: { hard: integerPods(spec.resourceQuota.hard) } } : {}),
-      ...(spec.networkPolicy
-        ? {
-            networkPolicy: {
-              ...spec.networkPolicy,
-              allowIngressFrom: canonicalAllowances(spec.networkPolicy.allowIngressFrom),
-              allowEgressTo: canonicalAllowances(spec.networkPolicy.allowEgressTo),
-            },
-          }
-        : {}),
       namespaces,
       enforcement: "Enforce",
       deletionPolicy: "Delete",

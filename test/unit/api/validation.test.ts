@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { repoRoot } from "../../../src/api/schema.js";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
 import {
+  cidrProblem,
   isCidr,
   isDns1123Label,
   isLabelKey,
@@ -410,6 +411,44 @@ describe("isCidr", () => {
       "",
     ];
     for (const c of bad) expect(isCidr(c), c).to.be.false;
+  });
+});
+describe("cidrProblem", () => {
+  it("refuses what the API server refuses in an ipBlock, naming why", () => {
+    expect(cidrProblem("31.98.0.0/8")).to.contain("bits set beyond its prefix length 8");
+    expect(cidrProblem("2001:db8::1/32")).to.contain("bits set beyond");
+    expect(cidrProblem("::ffff:10.0.0.0/104")).to.contain("IPv4-mapped");
+    expect(cidrProblem("10.0.0.0/08")).to.contain("not a valid CIDR");
+    expect(cidrProblem("010.0.0.0/8")).to.contain("not a valid CIDR");
+  });
+
+  it("accepts canonical ranges, upper-case IPv6 and a dotted IPv6 tail", () => {
+    for (const c of ["31.0.0.0/8", "2001:DB8::/32", "::1.2.3.4/128", "10.0.0.1/32", "::/0"])
+      expect(cidrProblem(c), c).to.equal(undefined);
+  });
+});
+
+describe("quota quantities", () => {
+  const problems = (hard: Record<string, string>): string[] =>
+    validateSpec({ namespaces: [{ name: "team-a" }], resourceQuota: { hard } }).map(
+      (p) => `${p.path}: ${p.message}`,
+    );
+
+  it("requires whole numbers for object counts and extended resources", () => {
+    expect(problems({ pods: "2454m" })).to.deep.equal([
+      'spec.resourceQuota.hard[pods]: "2454m" must be a whole number for pods',
+    ]);
+    expect(problems({ "count/configmaps": "1.5" })).to.have.length(1);
+    expect(problems({ "example.com/gpu": "500m" })).to.have.length(1);
+    expect(problems({ pods: "1k", "requests.cpu": "1.5", "requests.example.com/gpu": "500m" })).to.deep.equal(
+      [],
+    );
+  });
+
+  it("refuses negative values", () => {
+    expect(problems({ "limits.memory": "-1Gi" })).to.deep.equal([
+      'spec.resourceQuota.hard[limits.memory]: "-1Gi" must not be negative',
+    ]);
   });
 });
 

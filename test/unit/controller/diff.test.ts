@@ -8,6 +8,7 @@ import {
   APPLIED_HASH_ANNOTATION,
   contains,
   contentHash,
+  inSync,
   objectKey,
   plan,
   withAppliedHash,
@@ -119,7 +120,8 @@ describe("contains", () => {
     expect(contains({ spec: { hard: { memory: "1Gi" } } }, { spec: { hard: { memory: "1073741824" } } })).to
       .be.true;
     expect(contains({ spec: { hard: { memory: "1Gi" } } }, { spec: { hard: { memory: "1G" } } })).to.be.false;
-    expect(contains({ hard: { cpu: "0.5" } }, { hard: { cpu: "500m" } }, true)).to.be.true;
+    expect(contains({ hard: { cpu: "0.5" } }, { hard: { cpu: "500m" } }, { quantity: true, exact: false })).to
+      .be.true;
   });
 
   it("compares strings outside spec exactly, even when they read as the same quantity", () => {
@@ -131,6 +133,15 @@ describe("contains", () => {
   it("never equates a number with a string", () => {
     expect(contains({ spec: { port: 53 } }, { spec: { port: "53" } })).to.be.false;
     expect(contains({ spec: { port: "53" } }, { spec: { port: 53 } })).to.be.false;
+  });
+
+  it("compares exactly where asked: another key holding a value differs, an absent or empty one does not", () => {
+    const exact = { quantity: false, exact: true };
+    expect(contains({ podSelector: {} }, { podSelector: { matchLabels: { only: "these" } } }, exact)).to.be
+      .false;
+    expect(contains({ ports: [{ port: 53 }] }, { ports: [{ port: 53, endPort: 65535 }] }, exact)).to.be.false;
+    expect(contains({ podSelector: {}, ingress: [] }, { podSelector: {}, egress: [], x: null }, exact)).to.be
+      .true;
   });
 
   it("lets an empty desired list match an absent field (the server drops empty lists)", () => {
@@ -204,6 +215,40 @@ describe("contentHash and withAppliedHash", () => {
     expect(APPLIED_HASH_ANNOTATION).to.equal("secureworkspace.io/applied-hash");
     expect(contentHash(ns)).to.match(/^[0-9a-f]{16}$/);
     expect(ns).to.deep.equal(before);
+  });
+});
+
+describe("inSync", () => {
+  const held = (name: string): ObservedObject => asServerHolds(byName(name), "u");
+
+  it("holds objects exactly as the server returns what the operator applied", () => {
+    for (const desired of DESIRED)
+      expect(inSync(desired, asServerHolds(desired, "u")), desired.kind).to.be.true;
+  });
+
+  it("lets other owners add labels and annotations", () => {
+    const ns = held("team-a-dev");
+    ns.metadata = { ...ns.metadata, labels: { ...ns.metadata?.labels, "team.example.com/cost": "x" } };
+    expect(inSync(byName("team-a-dev"), ns)).to.be.true;
+  });
+
+  it("sees a default deny narrowed by a podSelector someone added", () => {
+    const policy = held("sws-default-deny");
+    policy["spec"] = { ...(policy["spec"] as object), podSelector: { matchLabels: { only: "these" } } };
+    expect(inSync(byName("sws-default-deny"), policy)).to.be.false;
+  });
+
+  it("sees the DNS port widened to a range by an added endPort", () => {
+    const policy = held("sws-allow-dns");
+    const spec = policy["spec"] as { egress: Array<{ ports?: Array<Record<string, unknown>> }> };
+    for (const rule of spec.egress) for (const port of rule.ports ?? []) port["endPort"] = 65535;
+    expect(inSync(byName("sws-allow-dns"), policy)).to.be.false;
+  });
+
+  it("sees a quota narrowed by an added scope", () => {
+    const quota = held("sws-quota");
+    quota["spec"] = { ...(quota["spec"] as object), scopes: ["BestEffort"] };
+    expect(inSync(byName("sws-quota"), quota)).to.be.false;
   });
 });
 
