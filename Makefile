@@ -43,8 +43,19 @@ test-unit: build lua
 test-integration: build control-plane
 	npm run --silent test:integration
 
+# Reduced: 2 trials per fault scenario (SWS_FAULT_TRIALS=10 is the full run, about 25 minutes).
+.PHONY: test-faults
+test-faults: build control-plane ## fault suite on a real cluster (kills, failover, conflicts, slow API)
+	SWS_FAULT_TRIALS=$${SWS_FAULT_TRIALS:-2} npm run --silent test:faults
+
+# The benchmark at CI size: it measures and prints (no time limit is asserted); it fails only when
+# the run itself fails (a workspace that never converges, a crashed operator).
+.PHONY: bench-small
+bench-small: build control-plane ## benchmark at 50 workspaces x 2 namespaces (npm run bench for 1000 x 2)
+	npm run --silent bench -- --workspaces 50 --namespaces-per-workspace 2 --drift-samples 50
+
 .PHONY: test
-test: test-unit test-integration lint ## everything CI runs: unit and integration tests on a real cluster, lint
+test: test-unit test-integration test-faults bench-small lint ## everything CI runs: unit, integration, faults, small bench, lint
 
 .PHONY: cluster
 cluster: build control-plane ## start a local real cluster in the background (.cluster/kubeconfig)

@@ -14,13 +14,16 @@ import {
   type ManagedKind,
 } from "../kube/resources.js";
 import { objectKey, type ObservedObject } from "./diff.js";
-import { ResilientInformer } from "./informer.js";
+import { ResilientInformer, type RestartInfo } from "./informer.js";
 
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";
 /** A cache change, for routing to the work queue. */
-export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject) => void;
+/** A change of the cache; `echo` is true when it only reports the operator's own recorded write. */
+export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject, echo: boolean) => void;
 
+/** Objects per list page (client-go's informers use 500 too): bounds the memory of the initial lists. */
+const LIST_PAGE_SIZE = 500;
 const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
 
@@ -34,6 +37,20 @@ export function newerOrSame(obj: KubeObject, resourceVersion: string): boolean {
   if (rv === resourceVersion) return true;
   if (/^\d+$/.test(rv) && /^\d+$/.test(resourceVersion)) return BigInt(rv) >= BigInt(resourceVersion);
   return false;
+}
+
+/**
+ * Whether a watch event only reports a write the operator made and recorded: the delete of an
+ * object it deleted, or the very resourceVersion its write returned. The reconcile that wrote it
+ * already planned with that state (read-your-writes), so the event need not wake it again.
+ */
+export function isEchoOf(
+  own: { readonly resourceVersion: string; readonly object: KubeObject | undefined },
+  type: CacheEventType,
+  obj: KubeObject,
+): boolean {
+  if (own.object === undefined) return type === "delete";
+  return type !== "delete" && obj.metadata.resourceVersion === own.resourceVersion;
 }
 
 /** Whether an object is strictly newer than a resourceVersion (see {@link newerOrSame}). */
@@ -61,7 +78,11 @@ export class ClusterCache {
   constructor(
     private readonly kc: KubeConfig,
     private readonly kube: KubeClient,
-    private readonly options: { watchTimeoutSeconds?: number } = {},
+    private readonly options: {
+      watchTimeoutSeconds?: number;
+      /** Told of every list/watch restart of an informer (a lost watch, a failed list, a 410). */
+      onInformerRestart?: (kind: string, info: RestartInfo) => void;
+    } = {},
   ) {}
 
   /** Registers a change listener (called for every add/update/delete of every kind). */
@@ -170,18 +191,22 @@ export class ClusterCache {
     );
   }
 
-  /** Drops a remembered write once the watch has delivered it (or anything newer, or a delete). */
-  private catchUp(kind: string, type: CacheEventType, obj: KubeObject): void {
+  /**
+   * Drops a remembered write once the watch has delivered it (or anything newer, or a delete).
+   * Returns whether the event is the echo of that write: exactly the state the operator wrote.
+   */
+  private catchUp(kind: string, type: CacheEventType, obj: KubeObject): boolean {
     const key = objectKey(
       kind,
       resourceOfKind(kind).namespaced ? obj.metadata.namespace : undefined,
       obj.metadata.name,
     );
     const own = this.ownWrites.get(key);
-    if (!own) return;
+    if (!own) return false;
     const caughtUp =
       own.object === undefined ? newer(obj, own.resourceVersion) : newerOrSame(obj, own.resourceVersion);
     if (type === "delete" || caughtUp) this.ownWrites.delete(key);
+    return isEchoOf(own, type, obj);
   }
 
   private stamp(kind: string, obj: KubeObject): KubeObject {
@@ -218,18 +243,25 @@ export class ClusterCache {
       path: collectionPath(r),
       ...(labelSelector ? { labelSelector } : {}),
       ...(this.options.watchTimeoutSeconds ? { timeoutSeconds: this.options.watchTimeoutSeconds } : {}),
-      list: () => this.kube.list<KubeObject>(r, labelSelector ? { labelSelector } : {}),
+      list: (continueToken) =>
+        this.kube.list<KubeObject>(r, {
+          ...(labelSelector ? { labelSelector } : {}),
+          limit: LIST_PAGE_SIZE,
+          ...(continueToken ? { continue: continueToken } : {}),
+        }),
       transform: withoutManagedFields,
     });
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
     const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
     for (const type of ["add", "update", "delete"] as const) {
       informer.on(type, (obj: KubeObject) => {
-        this.catchUp(kind, type, obj);
+        const echo = this.catchUp(kind, type, obj);
         if (managed) this.index(kind, type, obj);
-        for (const listener of this.listeners) listener(kind, type, obj);
+        for (const listener of this.listeners) listener(kind, type, obj, echo);
       });
     }
+    const onRestart = this.options.onInformerRestart;
+    if (onRestart) informer.on("restart", (info: RestartInfo) => onRestart(kind, info));
     this.informers.set(kind, informer);
     await informer.start();
   }

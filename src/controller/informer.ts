@@ -29,8 +29,12 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   readonly kc: KubeConfig;
   /** Collection path, e.g. `/api/v1/namespaces` or `/apis/networking.k8s.io/v1/networkpolicies`. */
   readonly path: string;
-  /** Lists the collection. It must apply the same `labelSelector`: only the watch gets it from here. */
-  readonly list: () => Promise<KubernetesListObject<T>>;
+  /**
+   * Lists the collection, one page per call: `continueToken` is the previous page's
+   * `metadata.continue` (undefined for the first). It must apply the same `labelSelector`: only the
+   * watch gets it from here. Pages keep the peak memory of a large initial list to one page.
+   */
+  readonly list: (continueToken?: string) => Promise<KubernetesListObject<T>>;
   /** Label selector for the watch, default none. */
   readonly labelSelector?: string;
   /**
@@ -404,19 +408,38 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** Lists, then replaces the cache, then emits the differences (so handlers see the new cache). */
   private async relist(signal: AbortSignal): Promise<void> {
-    let list: KubernetesListObject<T>;
-    try {
-      list = await unlessAborted(this.options.list(), signal);
-    } catch (err: unknown) {
-      if (signal.aborted) throw err;
-      const code = statusCodeOf(err);
-      throw new InformerError(`informer ${this.options.name}: list failed`, this.options.name, "list", code, {
-        cause: err,
-      });
-    }
-    const { fresh, added, updated, deleted } = this.compare(list.items ?? []);
+    const items: T[] = [];
+    let resourceVersion = "";
+    let continueToken: string | undefined;
+    do {
+      let page: KubernetesListObject<T>;
+      try {
+        page = await unlessAborted(this.options.list(continueToken), signal);
+      } catch (err: unknown) {
+        if (signal.aborted) throw err;
+        const code = statusCodeOf(err);
+        throw new InformerError(
+          `informer ${this.options.name}: list failed`,
+          this.options.name,
+          "list",
+          code,
+          {
+            cause: err,
+          },
+        );
+      }
+      // Transformed page by page, so only one page of raw objects is alive at a time.
+      for (const raw of page.items ?? [])
+        if (hasMetadataName(raw)) items.push(this.options.transform ? this.options.transform(raw) : raw);
+      // Every page of one list is a snapshot at the first page's resourceVersion.
+      resourceVersion ||= page.metadata?.resourceVersion ?? "";
+      // client-node's typed lists name it `_continue`; raw JSON lists name it `continue`.
+      const meta: { _continue?: string; continue?: string } | undefined = page.metadata;
+      continueToken = meta?._continue || meta?.continue || undefined;
+    } while (continueToken);
+    const { fresh, added, updated, deleted } = this.compare(items);
     this.objects = fresh;
-    this.resourceVersion = list.metadata?.resourceVersion ?? "";
+    this.resourceVersion = resourceVersion;
     this.lastActivity = Date.now();
     for (const obj of deleted) this.emit("delete", obj);
     for (const obj of added) this.emit("add", obj);
@@ -427,7 +450,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     }
   }
 
-  /** The cache a list result makes, and how it differs from the current one. */
+  /** The cache a (transformed) list result makes, and how it differs from the current one. */
   private compare(items: readonly T[]): {
     fresh: Map<string, Map<string, T>>;
     added: T[];
@@ -437,11 +460,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     const fresh = new Map<string, Map<string, T>>();
     const added: T[] = [];
     const updated: T[] = [];
-    for (const raw of items) {
-      if (!hasMetadataName(raw)) continue;
-      const obj = (this.options.transform ? this.options.transform(raw) : raw) as T & {
-        metadata: { name: string };
-      };
+    for (const item of items) {
+      if (!hasMetadataName(item)) continue;
+      const obj = item as T & { metadata: { name: string } };
       const namespace = obj.metadata.namespace ?? "";
       let byName = fresh.get(namespace);
       if (!byName) fresh.set(namespace, (byName = new Map<string, T>()));

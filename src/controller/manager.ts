@@ -8,14 +8,30 @@ import { WORKSPACE_LABEL } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { KubeClient, type KubeObject } from "../kube/client.js";
-import { errorMessage } from "../kube/errors.js";
+import { errorMessage, isTransient, retryAfterMs } from "../kube/errors.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ClusterCache, type CacheEventType } from "./cache.js";
 import { LeaderElector } from "./leader-election.js";
 import { MeshDetector } from "./mesh-detector.js";
-import { WorkQueue, type ReconcileResult } from "./queue.js";
+import { WorkQueue, type ReconcileResult, type RetryHint } from "./queue.js";
 import { Reconciler, type ReconcileReport } from "./reconciler.js";
+
+/** Longest wait before retrying a workspace whose failure says the API server was unavailable. */
+const TRANSIENT_RETRY_CAP_MS = 30_000;
+
+/**
+ * Unavailable or overloaded server (5xx, 429, no answer): retry within 30 s of its recovery, not
+ * after the 5-minute cap meant for errors a retry rarely fixes (403, a refused object); never
+ * sooner than its Retry-After.
+ */
+function retryHintOf(err: unknown): RetryHint {
+  const after = retryAfterMs(err);
+  return {
+    ...(isTransient(err) ? { maxDelayMs: TRANSIENT_RETRY_CAP_MS } : {}),
+    ...(after !== undefined ? { minDelayMs: after } : {}),
+  };
+}
 
 /** Logging as the manager needs it (winston's logger fits). */
 export interface ManagerLog {
@@ -72,10 +88,24 @@ export class Manager {
     });
     this.cache = new ClusterCache(options.kc, this.kube, {
       ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+      onInformerRestart: (kind, info) => {
+        metrics?.informerRestarted(kind, info.reason);
+        // A watch that ends at its timeout re-watches without a restart; a 410 (history compacted) is routine.
+        const level = info.reason === "expired" ? "info" : "warn";
+        options.log[level]("informer restarting its list/watch", {
+          kind,
+          reason: info.reason,
+          attempt: info.attempt,
+          delayMs: Math.round(info.delayMs),
+          relist: info.relist,
+          ...(info.error ? { error: errorMessage(info.error) } : {}),
+        });
+      },
     });
     this.queue = new WorkQueue({
       workers: options.workers ?? 4,
       ...(metrics ? { onMetrics: metrics.queueSink("secureworkspace") } : {}),
+      retryHint: retryHintOf,
       onError: (key, err) =>
         options.log.warn("reconcile failed; retrying with back-off", {
           workspace: key,
@@ -95,7 +125,7 @@ export class Manager {
       operatorNamespace: options.operatorNamespace ?? "secure-workspace-system",
       onReport: (r) => this.onReport(r),
     });
-    this.cache.onChange((kind, type, obj) => this.route(kind, type, obj));
+    this.cache.onChange((kind, type, obj, echo) => this.route(kind, type, obj, echo));
   }
 
   /** True once the caches have synced (readiness). */
@@ -216,10 +246,12 @@ export class Manager {
   }
 
   /** Maps a cache change to the workspace keys it concerns. */
-  private route(kind: string, type: CacheEventType, obj: KubeObject): void {
+  private route(kind: string, type: CacheEventType, obj: KubeObject, echo: boolean): void {
     if (kind === "SecureWorkspace") return this.routeWorkspace(type, obj as unknown as SecureWorkspace);
     const owner = obj.metadata.labels?.[WORKSPACE_LABEL];
-    if (owner) this.queue.add(owner);
+    // The echo of the owner's own write needs no second pass (it halves reconciles during converge);
+    // other workspaces listing a namespace still hear of it (a release frees it for them).
+    if (owner && !echo) this.queue.add(owner);
     if (kind === "Namespace")
       for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
   }

@@ -56,6 +56,14 @@ export interface QueueMetricsSink {
   workDurationSeconds(s: number): void;
 }
 
+/** How one failure changes its key's retry delay. */
+export interface RetryHint {
+  /** Cap of the per-key delay for this failure (below the queue's maxDelayMs). */
+  readonly maxDelayMs?: number;
+  /** Wait at least this long (e.g. the server's Retry-After). */
+  readonly minDelayMs?: number;
+}
+
 /** Options for {@link WorkQueue}. */
 export interface WorkQueueOptions {
   /** Number of concurrent workers (at least 1). */
@@ -72,6 +80,11 @@ export interface WorkQueueOptions {
   readonly jitter?: number;
   /** Metrics sink, default none. */
   readonly onMetrics?: QueueMetricsSink;
+  /**
+   * Adjusts the retry delay of one failure, default none: a lower cap for errors that say the
+   * server is unavailable (retry soon after it is back), a floor for the server's Retry-After.
+   */
+  readonly retryHint?: (err: unknown) => RetryHint | undefined;
   /** Called with every error a handler throws (terminal or not), default none. Only the app layer logs. */
   readonly onError?: (key: string, err: unknown) => void;
 }
@@ -194,13 +207,14 @@ export class WorkQueue {
   }
 
   /** Queues `key` after its per-key back-off, and no sooner than the global token bucket allows. */
-  addRateLimited(key: string): void {
+  addRateLimited(key: string, hint: RetryHint = {}): void {
     if (this.stopping) return;
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
-    const perKey = backoffDelayMs(failures, this.baseDelayMs, this.maxDelayMs, Math.random() * this.jitter);
+    const cap = Math.min(this.maxDelayMs, hint.maxDelayMs ?? this.maxDelayMs);
+    const perKey = backoffDelayMs(failures, this.baseDelayMs, cap, Math.random() * this.jitter);
     // Like controller-runtime's default limiter: the larger of the per-key and the global delay.
-    const delay = Math.max(perKey, this.bucket.reserve());
+    const delay = Math.max(perKey, this.bucket.reserve(), hint.minDelayMs ?? 0);
     this.metric((m) => m.retried());
     this.addAfter(key, delay);
   }
@@ -314,7 +328,7 @@ export class WorkQueue {
       if (after !== undefined && after >= 0) this.addAfter(key, after);
     } catch (err: unknown) {
       if (isTerminalError(err)) this.forget(key);
-      else this.addRateLimited(key);
+      else this.addRateLimited(key, this.options.retryHint?.(err) ?? {});
       this.report(key, err);
     } finally {
       this.metric((m) => m.workDurationSeconds((performance.now() - started) / 1000));

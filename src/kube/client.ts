@@ -148,13 +148,17 @@ export class KubeClient {
   /** Lists objects (all namespaces when namespace is undefined). */
   async list<T extends KubeObject>(
     r: ResourceType,
-    options: { namespace?: string; labelSelector?: string } = {},
+    options: { namespace?: string; labelSelector?: string; limit?: number; continue?: string } = {},
   ): Promise<KubeList<T>> {
     return this.send<KubeList<T>>({
       verb: "list",
       method: "GET",
       path: collectionPath(r, options.namespace),
-      query: { labelSelector: options.labelSelector },
+      query: {
+        labelSelector: options.labelSelector,
+        limit: options.limit === undefined ? undefined : String(options.limit),
+        continue: options.continue,
+      },
     });
   }
 
@@ -238,9 +242,9 @@ export class KubeClient {
     }
     opts.headers = headers;
     opts.timeout = this.options.timeoutMs ?? 30_000;
-    const { status, body } = await this.roundTrip(url, opts, payload);
+    const { status, body, retryAfter } = await this.roundTrip(url, opts, payload);
     this.options.onRequest?.(spec.verb, status);
-    if (status < 200 || status >= 300) throw this.toError(spec, status, body);
+    if (status < 200 || status >= 300) throw this.toError(spec, status, body, retryAfter);
     return (body ? JSON.parse(body) : {}) as T;
   }
 
@@ -262,14 +266,19 @@ export class KubeClient {
     url: URL,
     opts: RequestOptions,
     payload?: string,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; retryAfter?: string }> {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, opts, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
+        const retryAfter = res.headers["retry-after"];
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            ...(retryAfter !== undefined ? { retryAfter } : {}),
+          }),
         );
         res.on("error", reject);
       });
@@ -283,7 +292,7 @@ export class KubeClient {
     });
   }
 
-  private toError(spec: RequestSpec, status: number, body: string): ApiError {
+  private toError(spec: RequestSpec, status: number, body: string, retryAfter?: string): ApiError {
     let reason = "";
     let message = body.slice(0, 500);
     try {
@@ -293,11 +302,14 @@ export class KubeClient {
     } catch {
       // not a Status object: keep the raw text
     }
+    // Retry-After in seconds (the API server never sends the HTTP-date form).
+    const seconds = retryAfter !== undefined && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
     return new ApiError(
       `${spec.verb} ${spec.path}: ${status} ${reason}: ${message}`,
       status,
       reason,
       message,
+      seconds !== undefined ? { retryAfterSeconds: seconds } : {},
     );
   }
 }

@@ -7,11 +7,15 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly reason: string,
     readonly serverMessage: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
+
+  /** The server's Retry-After (seconds), sent with 429 and some 5xx answers. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** Whether an error is a confirmed 404 (never treat any other failure as "not found"). */
@@ -38,4 +42,41 @@ export function isInvalid(err: unknown): boolean {
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.serverMessage || err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The errors inside `err`: itself, its cause chain and the members of an AggregateError. */
+function errorsIn(err: unknown, depth = 0): unknown[] {
+  if (depth > 8 || err === undefined || err === null) return [];
+  const inner = err instanceof AggregateError ? err.errors.flatMap((e) => errorsIn(e, depth + 1)) : [];
+  const cause = err instanceof Error && err.cause !== undefined ? errorsIn(err.cause, depth + 1) : [];
+  return [err, ...inner, ...cause];
+}
+
+/** A 429 or 5xx answer, or no answer at all (refused, reset, timed out): the server, not the request. */
+function isServerSide(err: unknown): boolean {
+  if (err instanceof ApiError) return err.statusCode === 429 || err.statusCode >= 500;
+  return (
+    err instanceof Error &&
+    (/^E[A-Z]+$/.test(String((err as { code?: unknown }).code)) || /timed out/.test(err.message))
+  );
+}
+
+/**
+ * Whether a failure says "the API server is unavailable or overloaded" (every error inside it
+ * does), so a retry soon after it recovers is the right answer, not a long back-off.
+ */
+export function isTransient(err: unknown): boolean {
+  // The root causes: a wrapper ("status write failed", cause: 503) is as transient as its cause.
+  const leaves = errorsIn(err).filter(
+    (e) => !(e instanceof AggregateError) && !(e instanceof Error && e.cause !== undefined),
+  );
+  return leaves.length > 0 && leaves.every(isServerSide);
+}
+
+/** The longest Retry-After (in ms) the server sent in any error inside `err`, or undefined. */
+export function retryAfterMs(err: unknown): number | undefined {
+  const seconds = errorsIn(err)
+    .map((e) => (e instanceof ApiError ? e.retryAfterSeconds : undefined))
+    .filter((s): s is number => s !== undefined);
+  return seconds.length > 0 ? Math.max(...seconds) * 1000 : undefined;
 }

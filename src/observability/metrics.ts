@@ -54,6 +54,7 @@ export class Metrics {
   private readonly managedObjects: Gauge;
   private readonly workspaces: Gauge<"ready">;
   private readonly apiRequests: Counter<"verb" | "code">;
+  private readonly informerRestarts: Counter<"kind" | "reason">;
 
   /** Registers every metric; known label combinations start at 0 so dashboards see them before the first event. */
   constructor(options: MetricsOptions = {}) {
@@ -141,6 +142,12 @@ export class Metrics {
       labelNames: ["verb", "code"],
       registers,
     });
+    this.informerRestarts = new Counter({
+      name: "secureworkspace_informer_restarts_total",
+      help: "List/watch restarts of the operator's informers by kind and reason (error, watchdog, expired, closed-early)",
+      labelNames: ["kind", "reason"],
+      registers,
+    });
     this.initialise();
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -182,6 +189,11 @@ export class Metrics {
   /** Counts one API request; matches KubeClient's `onRequest(verb, statusCode)`. */
   apiRequest(verb: string, code: number): void {
     this.apiRequests.inc({ verb, code: String(code) });
+  }
+
+  /** Counts one list/watch restart of the informer for `kind`. */
+  informerRestarted(kind: string, reason: string): void {
+    this.informerRestarts.inc({ kind, reason });
   }
 
   /** Whether this replica holds the lease. */

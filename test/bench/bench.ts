@@ -27,10 +27,15 @@ import {
 import { applyWorkspaces, WorkspaceTracker } from "./converge.js";
 import { DriftBench, latencySummary } from "./drift.js";
 import { runFloor } from "./floor.js";
-import { BenchOperator, killAllOperators, snapshotOperatorBuild } from "./operator.js";
+import {
+  killAllOperators,
+  OperatorProcess,
+  type OperatorProcessOptions,
+} from "../support/operator-process.js";
+import { snapshotOperatorBuild } from "./operator-build.js";
 import { gitDescription, machine, sizeOf, summary, type Results } from "./report.js";
 import { delta, snapshotOf, ZERO, type OperatorSnapshot } from "./snapshot.js";
-import { round } from "./stats.js";
+import { parseMetrics, round } from "./stats.js";
 import { objectsPerWorkspace, type Naming } from "./workload.js";
 
 const started = performance.now();
@@ -44,7 +49,7 @@ function progress(line: string): void {
 /** Everything that must be undone on exit, failure or Ctrl-C. */
 class Cleanup {
   cluster: BenchCluster | undefined;
-  readonly operators = new Set<BenchOperator>();
+  readonly operators = new Set<OperatorProcess>();
   readonly stoppers = new Set<() => Promise<void>>();
   private done: Promise<void> | undefined;
 
@@ -72,8 +77,18 @@ function installSignalHandlers(): void {
   process.on("exit", killAllOperators);
 }
 
-async function snapshot(op: BenchOperator): Promise<OperatorSnapshot> {
-  return snapshotOf(await op.metrics());
+/** The operator as the benchmark runs it: quiet logs, ready once its caches have synced. */
+function startBenchOperator(
+  options: Pick<
+    OperatorProcessOptions,
+    "main" | "kubeconfig" | "workers" | "resyncPeriod" | "logFile" | "nodeArgs"
+  >,
+): Promise<OperatorProcess> {
+  return OperatorProcess.start({ ...options, logLevel: "warn", waitFor: "readyz", echo: false });
+}
+
+async function snapshot(op: OperatorProcess): Promise<OperatorSnapshot> {
+  return snapshotOf(parseMetrics(await op.metricsText()));
 }
 
 /** Node flags that let the benchmark ask an operator for a heap snapshot. */
@@ -84,7 +99,7 @@ function heapSnapshotArgs(args: BenchArgs): string[] {
 }
 
 /** Waits until the operator's queue is empty and the API server sees no writes for a few seconds. */
-async function settle(cluster: BenchCluster, op: BenchOperator, what: string): Promise<void> {
+async function settle(cluster: BenchCluster, op: OperatorProcess, what: string): Promise<void> {
   await waitFor(async () => (await snapshot(op)).queueDepth === 0, {
     timeoutMs: 600_000,
     intervalMs: 250,
@@ -99,7 +114,7 @@ async function converge(
   args: BenchArgs,
   naming: Naming,
   cluster: BenchCluster,
-  op: BenchOperator,
+  op: OperatorProcess,
   tracker: WorkspaceTracker,
 ): Promise<{ seconds: number; counters: OperatorSnapshot }> {
   const before = await snapshot(op);
@@ -148,7 +163,7 @@ async function idleResync(
   rss: number;
   synced: { memory: OperatorSnapshot["memory"]; peakRss: number };
 }> {
-  const op = await BenchOperator.start({
+  const op = await startBenchOperator({
     main,
     kubeconfig,
     workers: args.workers,
@@ -250,7 +265,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
   await waitForQuiet(cluster);
 
   progress(`starting the operator (${args.workers} workers, resync 1h) as its own process`);
-  const op = await BenchOperator.start({
+  const op = await startBenchOperator({
     main,
     kubeconfig: operatorKc,
     workers: args.workers,
@@ -401,7 +416,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     progress(`failed: ${err instanceof Error ? err.message : String(err)}`);
-    for (const op of cleanup.operators) progress(`operator log (tail):\n${op.logTail()}`);
+    for (const op of cleanup.operators) progress(`operator log (tail):\n${op.tail(20)}`);
     await cleanup.run();
     return 1;
   }

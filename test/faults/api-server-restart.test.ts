@@ -14,7 +14,12 @@ import { adminClient, installOperatorPrerequisites } from "../integration/suppor
 import type { KubeClient } from "../../src/kube/client.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { expectConvergedExactly } from "./support/final-state.js";
-import { forbiddenLines, OperatorProcess, writeOperatorKubeconfig } from "./support/operator-process.js";
+import {
+  forbiddenLines,
+  startFaultOperator,
+  writeOperatorKubeconfig,
+  type OperatorProcess,
+} from "./support/operator-process.js";
 import {
   applyAll,
   cleanup,
@@ -50,7 +55,7 @@ describe("fault: API server and etcd SIGKILLed mid-convergence", function () {
     await installOperatorPrerequisites();
     await installIstioCrds();
     admin = adminClient();
-    operator = await OperatorProcess.start({
+    operator = await startFaultOperator({
       kubeconfig: await writeOperatorKubeconfig("apiserver-restart.kubeconfig"),
       name: "apiserver-restart",
     });

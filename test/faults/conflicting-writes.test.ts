@@ -24,7 +24,8 @@ import { sleep, waitFor } from "../support/wait.js";
 import { checkFinalState, expectConvergedExactly } from "./support/final-state.js";
 import {
   forbiddenLines,
-  OperatorProcess,
+  startFaultOperator,
+  type OperatorProcess,
   sumMetric,
   writeOperatorKubeconfig,
 } from "./support/operator-process.js";
@@ -84,7 +85,7 @@ describe("fault: another client keeps rewriting a managed object", function () {
     await installOperatorPrerequisites();
     await installIstioCrds();
     admin = adminClient();
-    operator = await OperatorProcess.start({
+    operator = await startFaultOperator({
       kubeconfig: await writeOperatorKubeconfig("conflicting-writes.kubeconfig"),
       name: "conflicting-writes",
     });

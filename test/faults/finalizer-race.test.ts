@@ -10,7 +10,11 @@ import { expect } from "chai";
 import type { KubeClient } from "../../src/kube/client.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { expectConvergedExactly } from "./support/final-state.js";
-import { OperatorProcess, writeOperatorKubeconfig } from "./support/operator-process.js";
+import {
+  startFaultOperator,
+  writeOperatorKubeconfig,
+  type OperatorProcess,
+} from "./support/operator-process.js";
 import { applyAll, BASE_SEED, cleanup, namespacesOf, trialWorkspaces } from "./support/trials.js";
 
 describe("deleting workspaces (finalizer removal)", function () {
@@ -20,7 +24,7 @@ describe("deleting workspaces (finalizer removal)", function () {
   before(async () => {
     await installOperatorPrerequisites();
     admin = adminClient();
-    operator = await OperatorProcess.start({
+    operator = await startFaultOperator({
       kubeconfig: await writeOperatorKubeconfig("finalizer-race.kubeconfig"),
       name: "finalizer-race",
     });

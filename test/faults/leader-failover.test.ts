@@ -20,7 +20,8 @@ import { waitFor } from "../support/wait.js";
 import { expectConvergedExactly } from "./support/final-state.js";
 import {
   forbiddenLines,
-  OperatorProcess,
+  startFaultOperator,
+  type OperatorProcess,
   sumMetric,
   writeOperatorKubeconfig,
 } from "./support/operator-process.js";
@@ -65,9 +66,12 @@ describe("fault: the leader of two replicas SIGKILLed mid-convergence", function
   let replicas: OperatorProcess[] = [];
   const all: OperatorProcess[] = [];
 
+  const identities = new Map<OperatorProcess, string>();
+
   async function startReplica(): Promise<OperatorProcess> {
-    const p = await OperatorProcess.start({ kubeconfig, name: `replica-${all.length}`, leaderElect: true });
+    const p = await startFaultOperator({ kubeconfig, name: `replica-${all.length}`, leaderElect: true });
     all.push(p);
+    identities.set(p, await p.identity());
     return p;
   }
 
@@ -77,7 +81,7 @@ describe("fault: the leader of two replicas SIGKILLed mid-convergence", function
     return waitFor(
       async () => {
         seen = await holder(admin);
-        return replicas.find((r) => r.identity === seen && r.alive);
+        return replicas.find((r) => identities.get(r) === seen && r.alive);
       },
       {
         timeoutMs: 90_000,
@@ -118,7 +122,7 @@ describe("fault: the leader of two replicas SIGKILLed mid-convergence", function
           const progress = await waitForProgress(admin, workspaces, rng.next() * 0.8);
           // Read before the kill: once it leads, the standby writes, legitimately.
           const standbyWrites = await writesBy(standby);
-          await first.kill9();
+          await first.kill();
           expect(standbyWrites, "the standby wrote while it was not the leader").to.equal(0);
           const next = await leader();
           expect(next).to.equal(standby);

@@ -13,7 +13,12 @@ import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { sleep } from "../support/wait.js";
 import { expectConvergedExactly } from "./support/final-state.js";
-import { forbiddenLines, OperatorProcess, writeOperatorKubeconfig } from "./support/operator-process.js";
+import {
+  forbiddenLines,
+  startFaultOperator,
+  writeOperatorKubeconfig,
+  type OperatorProcess,
+} from "./support/operator-process.js";
 import {
   applyAll,
   cleanup,
@@ -68,7 +73,7 @@ describe("fault: operator SIGKILLed at random moments during convergence", funct
   });
 
   async function startOperator(): Promise<OperatorProcess> {
-    const p = await OperatorProcess.start({ kubeconfig, name: `operator-kill-${processes.length}` });
+    const p = await startFaultOperator({ kubeconfig, name: `operator-kill-${processes.length}` });
     processes.push(p);
     return p;
   }
@@ -91,7 +96,7 @@ describe("fault: operator SIGKILLed at random moments during convergence", funct
       await sleep(ms);
       note = `after ${ms} ms`;
     }
-    await op.kill9();
+    await op.kill();
     expect(op.exit?.signal).to.equal("SIGKILL");
     return { op: await startOperator(), note };
   }

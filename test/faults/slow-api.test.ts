@@ -24,7 +24,12 @@ import { adminClient, installOperatorPrerequisites } from "../integration/suppor
 import { sleep } from "../support/wait.js";
 import { FaultProxy, type ProxyMode } from "./support/fault-proxy.js";
 import { expectConvergedExactly } from "./support/final-state.js";
-import { forbiddenLines, OperatorProcess, writeOperatorKubeconfig } from "./support/operator-process.js";
+import {
+  forbiddenLines,
+  startFaultOperator,
+  writeOperatorKubeconfig,
+  type OperatorProcess,
+} from "./support/operator-process.js";
 import {
   applyAll,
   cleanup,
@@ -72,7 +77,7 @@ describe("fault: slow and erroring API (HTTPS fault proxy in front of the server
     await installIstioCrds();
     admin = adminClient();
     proxy = await FaultProxy.start(cluster.server, `${cluster.dir}/certs`, cluster.caPem);
-    operator = await OperatorProcess.start({
+    operator = await startFaultOperator({
       kubeconfig: await writeOperatorKubeconfig("slow-api.kubeconfig", proxy.url),
       name: "slow-api",
     });

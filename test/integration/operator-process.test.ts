@@ -3,12 +3,15 @@
  * controller-runtime's names, and leader election between two replicas on a real Lease
  * (kill -9 the leader: the standby takes over; SIGTERM: the lease is released, exit 0).
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import type { KubeClient } from "../../src/kube/client.js";
 import { resourceOfKind } from "../../src/kube/resources.js";
+import { OperatorProcess, writeOperatorKubeconfig } from "../support/operator-process.js";
 import { waitFor } from "../support/wait.js";
 import { adminClient, installOperatorPrerequisites, OPERATOR_NAMESPACE } from "./support/operator.js";
-import { killOperator, startOperatorProcess, type OperatorProcess } from "./support/operator-process.js";
 import { waitReady, workspace } from "./support/workspaces.js";
 
 const LEASE = resourceOfKind("Lease");
@@ -42,13 +45,23 @@ describe("the operator process: health, metrics, leader election", function () {
     admin = adminClient();
   });
   after(async () => {
-    for (const p of procs) await killOperator(p);
+    for (const p of procs) await p.kill();
     admin.close();
   });
 
   it("elects one leader, serves /healthz, /readyz and /metrics, and hands over on kill -9 and SIGTERM", async () => {
-    const a = await startOperatorProcess(["--leader-elect", "true"]);
-    const b = await startOperatorProcess(["--leader-elect", "true"]);
+    const dir = mkdtempSync(path.join(tmpdir(), "sws-operator-"));
+    const kubeconfig = await writeOperatorKubeconfig(path.join(dir, "kubeconfig"));
+    const start = (name: string): Promise<OperatorProcess> =>
+      OperatorProcess.start({
+        kubeconfig,
+        name,
+        logFile: path.join(dir, `${name}.log`),
+        logLevel: "debug",
+        leaderElect: true,
+      });
+    const a = await start("replica-a");
+    const b = await start("replica-b");
     procs.push(a, b);
     const ids = [await a.identity(), await b.identity()];
     for (const p of [a, b]) {
@@ -93,7 +106,7 @@ describe("the operator process: health, metrics, leader election", function () {
       expect(metrics, name).to.contain(name);
 
     // kill -9: no release, the standby takes over once the Lease expires, then does the work.
-    await killOperator(leader, "SIGKILL");
+    await leader.kill("SIGKILL");
     const second = ids.find((i) => i !== first) ?? "";
     await waitFor(async () => (await holder(admin)) === second, {
       timeoutMs: 90_000,
@@ -103,7 +116,7 @@ describe("the operator process: health, metrics, leader election", function () {
     await waitReady(admin, "le-two");
 
     // SIGTERM: drain, release the Lease (holder cleared), exit 0.
-    expect(await killOperator(standby, "SIGTERM")).to.equal(0);
+    expect((await standby.kill("SIGTERM")).code).to.equal(0);
     expect(await holder(admin)).to.equal("");
   });
 });

@@ -1,6 +1,6 @@
-/** Pure helpers of the cluster cache: object ordering by resourceVersion and the cache transform. */
+/** Pure helpers of the cluster cache: object ordering by resourceVersion, the cache transform, echoes. */
 import { expect } from "chai";
-import { newer, newerOrSame, withoutManagedFields } from "../../../src/controller/cache.js";
+import { isEchoOf, newer, newerOrSame, withoutManagedFields } from "../../../src/controller/cache.js";
 import type { KubeObject } from "../../../src/kube/client.js";
 
 const at = (resourceVersion: string): KubeObject => ({
@@ -36,5 +36,25 @@ describe("cluster cache helpers", () => {
       metadata: { name: "x", labels: { a: "b" } },
       data: { k: "v" },
     });
+  });
+});
+
+describe("isEchoOf", () => {
+  it("calls the event of the very version the operator's write returned an echo", () => {
+    expect(isEchoOf({ resourceVersion: "10", object: at("10") }, "update", at("10"))).to.be.true;
+    expect(isEchoOf({ resourceVersion: "10", object: at("10") }, "add", at("10"))).to.be.true;
+  });
+
+  it("does not call a later version an echo: someone else wrote after the operator", () => {
+    expect(isEchoOf({ resourceVersion: "10", object: at("10") }, "update", at("11"))).to.be.false;
+  });
+
+  it("does not call a delete of an object the operator wrote an echo", () => {
+    expect(isEchoOf({ resourceVersion: "10", object: at("10") }, "delete", at("10"))).to.be.false;
+  });
+
+  it("calls the delete of an object the operator deleted an echo, and a re-creation not", () => {
+    expect(isEchoOf({ resourceVersion: "10", object: undefined }, "delete", at("10"))).to.be.true;
+    expect(isEchoOf({ resourceVersion: "10", object: undefined }, "add", at("12"))).to.be.false;
   });
 });

@@ -124,13 +124,15 @@ describe("ResilientInformer against a fake watch endpoint", () => {
 
   /** An informer whose list calls `listFn` (which may return, throw, or return a promise). */
   function make(
-    listFn: () => KubernetesListObject<V1ConfigMap> | Promise<KubernetesListObject<V1ConfigMap>>,
+    listFn: (
+      continueToken?: string,
+    ) => KubernetesListObject<V1ConfigMap> | Promise<KubernetesListObject<V1ConfigMap>>,
     extra: { labelSelector?: string } = {},
   ) {
     informer = new ResilientInformer<V1ConfigMap>({
       kc: kubeConfig(),
       path: "/api/v1/configmaps",
-      list: () => Promise.resolve().then(listFn),
+      list: (continueToken) => Promise.resolve().then(() => listFn(continueToken)),
       name: "ConfigMap",
       timeoutSeconds: 1,
       watchdogSlackMs: 300,
@@ -153,6 +155,25 @@ describe("ResilientInformer against a fake watch endpoint", () => {
     expect(url.searchParams.get("labelSelector")).to.equal("app in (a,b),tier!=x");
     const timeout = Number(url.searchParams.get("timeoutSeconds"));
     expect(timeout).to.be.within(1, 2);
+  });
+
+  it("lists page by page, caches every page and watches from the first page's resourceVersion", async () => {
+    script = (_req, res) => res.writeHead(200);
+    const tokens: Array<string | undefined> = [];
+    const inf = make((token) => {
+      tokens.push(token);
+      if (token === undefined)
+        return { metadata: { resourceVersion: "30", _continue: "p2" }, items: [configMap("a", "28")] };
+      if (token === "p2")
+        return { metadata: { resourceVersion: "30", _continue: "p3" }, items: [configMap("b", "29")] };
+      return { metadata: { resourceVersion: "30" }, items: [configMap("c", "30")] };
+    });
+    await inf.start();
+    await inf.waitForSync(AbortSignal.timeout(30_000));
+    expect(tokens).to.deep.equal([undefined, "p2", "p3"]);
+    expect(inf.list().map((c) => c.metadata?.name)).to.have.members(["a", "b", "c"]);
+    const url = await waitFor(() => watchUrls[0], { message: "a watch request" });
+    expect(url.searchParams.get("resourceVersion")).to.equal("30");
   });
 
   it("applies events to the cache, tracks bookmarks, and survives a throwing handler", async () => {

@@ -206,6 +206,42 @@ describe("WorkQueue", () => {
     await waitFor(() => attempts === 6, { message: "the next key" });
   });
 
+  it("retries at the cap a failure's hint gives, not after the queue's long back-off", async () => {
+    const hinted: string[] = [];
+    const q = new WorkQueue({
+      workers: 1,
+      // Without the hint the first retry would wait 100 s, far beyond the wait below.
+      baseDelayMs: 100_000,
+      maxDelayMs: 300_000,
+      retryHint: (err) => {
+        hinted.push(String(err));
+        return { maxDelayMs: 20 };
+      },
+    });
+    queue = q;
+    let attempts = 0;
+    q.start(
+      () => (++attempts <= 3 ? Promise.reject(new Error("overloaded")) : Promise.resolve({})),
+      stop.signal,
+    );
+    q.add("busy");
+    await waitFor(() => attempts === 4, { timeoutMs: 30_000, message: "three retries at the hinted cap" });
+    expect(hinted).to.deep.equal(["Error: overloaded", "Error: overloaded", "Error: overloaded"]);
+  });
+
+  it("waits at least the minimum a failure's hint gives (the server's Retry-After)", async () => {
+    const q = new WorkQueue({ workers: 1, baseDelayMs: 1, retryHint: () => ({ minDelayMs: 100_000 }) });
+    queue = q;
+    let attempts = 0;
+    q.start(() => (++attempts === 1 ? Promise.reject(new Error("429")) : Promise.resolve({})), stop.signal);
+    q.add("throttled");
+    await waitFor(() => attempts === 1 && q.processing() === 0, { message: "the failed attempt" });
+    // With a 1 ms base delay and no floor the retry would run within milliseconds.
+    await sleep(300);
+    expect(attempts).to.equal(1);
+    expect(q.failureCount("throttled")).to.equal(1);
+  });
+
   it("does not retry a TerminalError but still reports it", async () => {
     const errors: unknown[] = [];
     const q = new WorkQueue({ workers: 1, baseDelayMs: 1, onError: (_key, err) => errors.push(err) });

@@ -1,0 +1,54 @@
+/** Which failures say "the API server is unavailable" (src/kube/errors.ts): they get a short retry cap. */
+import { expect } from "chai";
+import { ApiError, isTransient, retryAfterMs } from "../../../src/kube/errors.js";
+
+const answer = (status: number, retryAfterSeconds?: number): ApiError =>
+  new ApiError(
+    `apply: ${status}`,
+    status,
+    "",
+    "",
+    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+  );
+
+const refused = (): Error =>
+  Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
+
+describe("isTransient", () => {
+  it("is true for 429, 5xx, a refused connection and a timed-out request", () => {
+    expect(isTransient(answer(429))).to.be.true;
+    expect(isTransient(answer(500))).to.be.true;
+    expect(isTransient(answer(503))).to.be.true;
+    expect(isTransient(refused())).to.be.true;
+    expect(isTransient(new Error("request timed out after 30000 ms"))).to.be.true;
+  });
+
+  it("is false for answers a retry rarely fixes, and for plain bugs", () => {
+    expect(isTransient(answer(403))).to.be.false;
+    expect(isTransient(answer(422))).to.be.false;
+    expect(isTransient(answer(409))).to.be.false;
+    expect(isTransient(new TypeError("cannot read properties of undefined"))).to.be.false;
+  });
+
+  it("looks inside AggregateErrors and causes: transient only when every failure is", () => {
+    expect(isTransient(new AggregateError([answer(503), refused()], "2 writes failed"))).to.be.true;
+    expect(isTransient(new AggregateError([answer(503), answer(403)], "2 writes failed"))).to.be.false;
+    expect(isTransient(new Error("status write", { cause: answer(500) }))).to.be.true;
+    expect(isTransient(new Error("status write", { cause: answer(404) }))).to.be.false;
+    expect(isTransient(new AggregateError([], "none"))).to.be.false;
+  });
+});
+
+describe("retryAfterMs", () => {
+  it("gives the longest Retry-After inside the error, in ms", () => {
+    expect(retryAfterMs(answer(429, 3))).to.equal(3000);
+    expect(retryAfterMs(new AggregateError([answer(429, 1), answer(429, 5), answer(500)], "x"))).to.equal(
+      5000,
+    );
+  });
+
+  it("is undefined when the server sent none", () => {
+    expect(retryAfterMs(answer(429))).to.equal(undefined);
+    expect(retryAfterMs(refused())).to.equal(undefined);
+  });
+});
