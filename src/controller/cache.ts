@@ -33,9 +33,13 @@ const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "Authorization
  * both are integers is an order assumed. Otherwise only equality counts.
  */
 export function newerOrSame(obj: KubeObject, resourceVersion: string): boolean {
-  const rv = obj.metadata.resourceVersion ?? "";
-  if (rv === resourceVersion) return true;
-  if (/^\d+$/.test(rv) && /^\d+$/.test(resourceVersion)) return BigInt(rv) >= BigInt(resourceVersion);
+  return atLeast(obj.metadata.resourceVersion ?? "", resourceVersion);
+}
+
+/** Whether resourceVersion `a` is at least `b` (see {@link newerOrSame}). */
+function atLeast(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b);
   return false;
 }
 
@@ -209,6 +213,26 @@ export class ClusterCache {
     return isEchoOf(own, type, obj);
   }
 
+  /**
+   * A list is the whole truth at its resourceVersion: remembered writes it already covers are
+   * forgotten. One whose object the list no longer holds was deleted while the watch was down
+   * (after the write, before the list), and no delete event will ever come for it: tell the
+   * listeners, or the operator would go on seeing its own write and never restore the object.
+   */
+  private afterRelist(kind: string, listResourceVersion: string): void {
+    const prefix = `${kind}/`;
+    const informer = this.informers.get(kind);
+    for (const [key, own] of [...this.ownWrites]) {
+      if (!key.startsWith(prefix) || !atLeast(listResourceVersion, own.resourceVersion)) continue;
+      this.ownWrites.delete(key);
+      const written = own.object;
+      if (!written || informer?.get(written.metadata.name, written.metadata.namespace)) continue;
+      const gone = this.stamp(kind, written);
+      this.index(kind, "delete", gone);
+      for (const listener of this.listeners) listener(kind, "delete", gone, false);
+    }
+  }
+
   private stamp(kind: string, obj: KubeObject): KubeObject {
     if (obj.kind && obj.apiVersion) return obj;
     const r = resourceOfKind(kind);
@@ -249,7 +273,13 @@ export class ClusterCache {
           limit: LIST_PAGE_SIZE,
           ...(continueToken ? { continue: continueToken } : {}),
         }),
-      transform: withoutManagedFields,
+      // List items carry no apiVersion/kind: set them once here, so reads need not copy objects.
+      transform: (obj) => {
+        const stripped = withoutManagedFields(obj);
+        stripped.apiVersion ??= r.apiVersion;
+        stripped.kind ??= r.kind;
+        return stripped;
+      },
     });
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
     const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
@@ -260,6 +290,7 @@ export class ClusterCache {
         for (const listener of this.listeners) listener(kind, type, obj, echo);
       });
     }
+    informer.on("relist", ({ resourceVersion }) => this.afterRelist(kind, resourceVersion));
     const onRestart = this.options.onInformerRestart;
     if (onRestart) informer.on("restart", (info: RestartInfo) => onRestart(kind, info));
     this.informers.set(kind, informer);

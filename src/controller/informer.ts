@@ -117,7 +117,12 @@ interface WatchEnd {
 const HEALTHY_WATCH_MS = 5_000;
 
 /** Names of the events handlers can subscribe to. */
-type InformerEventName = "add" | "update" | "delete" | "error" | "restart";
+type InformerEventName = "add" | "update" | "delete" | "error" | "restart" | "relist";
+
+/** Payload of the `relist` event: the cache now mirrors the collection at this resourceVersion. */
+export interface RelistInfo {
+  readonly resourceVersion: string;
+}
 
 /** Jitter for restarts: up to +50 %, so informers that failed together do not retry together. */
 const RESTART_JITTER = 0.5;
@@ -213,18 +218,22 @@ export class ResilientInformer<T extends KubernetesObject> {
     delete: Set<ObjectHandler<T>>;
     error: Set<(err: Error) => void>;
     restart: Set<(info: RestartInfo) => void>;
+    relist: Set<(info: RelistInfo) => void>;
   } = {
     add: new Set<ObjectHandler<T>>(),
     update: new Set<ObjectHandler<T>>(),
     delete: new Set<ObjectHandler<T>>(),
     error: new Set<(err: Error) => void>(),
     restart: new Set<(info: RestartInfo) => void>(),
+    relist: new Set<(info: RelistInfo) => void>(),
   };
   private isSynced = false;
   private syncWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private started = false;
   private stopped = false;
   private failures = 0;
+  /** Consecutive 410 Gone answers (each followed by a relist). */
+  private expiredInARow = 0;
   private loop: Promise<void> | undefined;
   /** Aborts the running list/watch attempt (on stop, or by the watchdog). */
   private attempt: AbortController | undefined;
@@ -257,9 +266,15 @@ export class ResilientInformer<T extends KubernetesObject> {
   on(event: "error", handler: (err: Error) => void): void;
   /** Registers a handler for restarts (for logging and metrics). */
   on(event: "restart", handler: (info: RestartInfo) => void): void;
+  /** Registers a handler called after each list replaced the cache (after its add/update/delete events). */
+  on(event: "relist", handler: (info: RelistInfo) => void): void;
   on(
     event: InformerEventName,
-    handler: ObjectHandler<T> | ((err: Error) => void) | ((info: RestartInfo) => void),
+    handler:
+      | ObjectHandler<T>
+      | ((err: Error) => void)
+      | ((info: RestartInfo) => void)
+      | ((info: RelistInfo) => void),
   ): void {
     (this.handlers[event] as Set<typeof handler>).add(handler);
   }
@@ -368,7 +383,10 @@ export class ResilientInformer<T extends KubernetesObject> {
       // 410 right after a fresh list would repeat forever, so only the first one in a row is free.
       this.resourceVersion = undefined;
       this.failures += 1;
-      const delayMs = this.failures === 1 ? 0 : this.backoff();
+      this.expiredInARow += 1;
+      // Counted apart from other failures: after an outage (refused connections, then 410 from the
+      // restarted server) the first relist must not wait out the outage's back-off.
+      const delayMs = this.expiredInARow === 1 ? 0 : this.backoff();
       return { reason: "expired", attempt: this.failures, delayMs, relist: true };
     }
     if (!end.healthy) {
@@ -444,6 +462,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     for (const obj of deleted) this.emit("delete", obj);
     for (const obj of added) this.emit("add", obj);
     for (const obj of updated) this.emit("update", obj);
+    this.emit("relist", { resourceVersion });
     if (!this.isSynced) {
       this.isSynced = true;
       for (const waiter of this.syncWaiters.splice(0)) waiter.resolve();
@@ -500,7 +519,10 @@ export class ResilientInformer<T extends KubernetesObject> {
         // A watch that worked for a while was healthy even if it ends badly now: restart the back-off.
         const healthy =
           events > 0 || (connectedAt !== undefined && Date.now() - connectedAt >= healthyAfterMs);
-        if (healthy) this.failures = 0;
+        if (healthy) {
+          this.failures = 0;
+          this.expiredInARow = 0;
+        }
         if (err !== undefined) reject(toError(err));
         else if (statusError) reject(statusError);
         else resolve({ expired, healthy });
@@ -614,7 +636,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private emit(event: "add" | "update" | "delete", obj: T): void;
   private emit(event: "error", err: InformerError): void;
   private emit(event: "restart", info: RestartInfo): void;
-  private emit(event: InformerEventName, payload: T | InformerError | RestartInfo): void {
+  private emit(event: "relist", info: RelistInfo): void;
+  private emit(event: InformerEventName, payload: T | InformerError | RestartInfo | RelistInfo): void {
     if (this.stopped) return;
     for (const handler of this.handlers[event] as Set<(p: typeof payload) => void>) {
       try {

@@ -271,6 +271,48 @@ describe("ResilientInformer against a fake watch endpoint", () => {
     expect(errors).to.deep.equal([]);
   });
 
+  it("tells relist handlers the list's resourceVersion after the list's own events", async () => {
+    script = (_req, res, n) => {
+      res.writeHead(200);
+      if (n === 1) {
+        send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
+        res.end();
+      }
+    };
+    let lists = 0;
+    const inf = make(() => (++lists === 1 ? listOf([configMap("a", "1")], "1") : listOf([], "9")));
+    const seen: string[] = [];
+    inf.on("delete", (o) => seen.push(`delete ${o.metadata?.name ?? ""}`));
+    inf.on("relist", ({ resourceVersion }) => seen.push(`relist ${resourceVersion}`));
+    await inf.start();
+    await waitFor(() => seen.length >= 3, { message: "two relists" });
+    expect(seen).to.deep.equal(["relist 1", "delete a", "relist 9"]);
+  });
+
+  it("relists at once after an outage ends in 410, without waiting out the outage's back-off", async () => {
+    // Four refused watches (the server down), then 410 (its watch cache starts after our version).
+    script = (_req, res, n) => {
+      if (n <= 4) {
+        res.writeHead(503);
+        res.end();
+        return;
+      }
+      res.writeHead(200);
+      if (n === 5) {
+        send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
+        res.end();
+      }
+    };
+    const restarts: RestartInfo[] = [];
+    const inf = make(() => listOf([], "1"));
+    inf.on("restart", (r) => restarts.push(r));
+    await inf.start();
+    await waitFor(() => restarts.some((r) => r.reason === "expired"), { message: "the 410" });
+    const expired = restarts.find((r) => r.reason === "expired");
+    expect(expired?.attempt).to.be.greaterThan(1);
+    expect(expired?.delayMs).to.equal(0);
+  });
+
   it("retries a failing list and becomes synced once it succeeds", async () => {
     script = (_req, res) => res.writeHead(200);
     let lists = 0;
