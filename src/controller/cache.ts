@@ -19,8 +19,12 @@ import { ResilientInformer, type RestartInfo } from "./informer.js";
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";
 /** A cache change, for routing to the work queue. */
-/** A change of the cache; `echo` is true when it only reports the operator's own recorded write. */
-export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject, echo: boolean) => void;
+/**
+ * A change of the cache. `routine` is true when it cannot concern what the operator set: the echo
+ * of its own recorded write, or a change of the object's status only (the quota controller
+ * filling in a ResourceQuota's usage).
+ */
+export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject, routine: boolean) => void;
 
 /** Objects per list page (client-go's informers use 500 too): bounds the memory of the initial lists. */
 const LIST_PAGE_SIZE = 500;
@@ -55,6 +59,13 @@ export function isEchoOf(
 ): boolean {
   if (own.object === undefined) return type === "delete";
   return type !== "delete" && obj.metadata.resourceVersion === own.resourceVersion;
+}
+
+/** Whether two versions of an object differ in status (and resourceVersion) only. */
+export function onlyStatusChanged(previous: KubeObject, current: KubeObject): boolean {
+  const rest = (o: KubeObject): string =>
+    JSON.stringify({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return rest(previous) === rest(current);
 }
 
 /** Whether an object is strictly newer than a resourceVersion (see {@link newerOrSame}). */
@@ -284,10 +295,11 @@ export class ClusterCache {
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
     const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
     for (const type of ["add", "update", "delete"] as const) {
-      informer.on(type, (obj: KubeObject) => {
+      informer.on(type, (obj: KubeObject, previous?: KubeObject) => {
         const echo = this.catchUp(kind, type, obj);
         if (managed) this.index(kind, type, obj);
-        for (const listener of this.listeners) listener(kind, type, obj, echo);
+        const routine = echo || (previous !== undefined && onlyStatusChanged(previous, obj));
+        for (const listener of this.listeners) listener(kind, type, obj, routine);
       });
     }
     informer.on("relist", ({ resourceVersion }) => this.afterRelist(kind, resourceVersion));

@@ -91,8 +91,8 @@ export class InformerError extends Error {
   }
 }
 
-/** Called with an object of the cache. */
-export type ObjectHandler<T> = (obj: T) => void;
+/** Called with an object of the cache; on `update` also with the version it replaced. */
+export type ObjectHandler<T> = (obj: T, previous?: T) => void;
 
 /** A watch event as the API server streams it (`object` is a Status for ERROR). */
 interface WatchStatus {
@@ -461,7 +461,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.lastActivity = Date.now();
     for (const obj of deleted) this.emit("delete", obj);
     for (const obj of added) this.emit("add", obj);
-    for (const obj of updated) this.emit("update", obj);
+    for (const [obj, previous] of updated) this.emit("update", obj, previous);
     this.emit("relist", { resourceVersion });
     if (!this.isSynced) {
       this.isSynced = true;
@@ -473,12 +473,12 @@ export class ResilientInformer<T extends KubernetesObject> {
   private compare(items: readonly T[]): {
     fresh: Map<string, Map<string, T>>;
     added: T[];
-    updated: T[];
+    updated: Array<[T, T]>;
     deleted: T[];
   } {
     const fresh = new Map<string, Map<string, T>>();
     const added: T[] = [];
-    const updated: T[] = [];
+    const updated: Array<[T, T]> = [];
     for (const item of items) {
       if (!hasMetadataName(item)) continue;
       const obj = item as T & { metadata: { name: string } };
@@ -488,7 +488,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       byName.set(obj.metadata.name, obj);
       const previous = this.get(obj.metadata.name, namespace);
       if (!previous) added.push(obj);
-      else if (!sameVersion(previous, obj)) updated.push(obj);
+      else if (!sameVersion(previous, obj)) updated.push([obj, previous]);
     }
     const deleted: T[] = [];
     for (const [namespace, byName] of this.objects) {
@@ -630,18 +630,22 @@ export class ResilientInformer<T extends KubernetesObject> {
     const previous = byName.get(name);
     byName.set(name, typed);
     if (!previous) this.emit("add", typed);
-    else if (!sameVersion(previous, typed)) this.emit("update", typed);
+    else if (!sameVersion(previous, typed)) this.emit("update", typed, previous);
   }
 
-  private emit(event: "add" | "update" | "delete", obj: T): void;
+  private emit(event: "add" | "update" | "delete", obj: T, previous?: T): void;
   private emit(event: "error", err: InformerError): void;
   private emit(event: "restart", info: RestartInfo): void;
   private emit(event: "relist", info: RelistInfo): void;
-  private emit(event: InformerEventName, payload: T | InformerError | RestartInfo | RelistInfo): void {
+  private emit(
+    event: InformerEventName,
+    payload: T | InformerError | RestartInfo | RelistInfo,
+    previous?: T,
+  ): void {
     if (this.stopped) return;
-    for (const handler of this.handlers[event] as Set<(p: typeof payload) => void>) {
+    for (const handler of this.handlers[event] as Set<(p: typeof payload, previous?: T) => void>) {
       try {
-        handler(payload);
+        handler(payload, previous);
       } catch (err: unknown) {
         if (event === "error") continue; // an error handler that throws has nowhere left to report to
         const name = this.options.name;

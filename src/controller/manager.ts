@@ -125,7 +125,7 @@ export class Manager {
       operatorNamespace: options.operatorNamespace ?? "secure-workspace-system",
       onReport: (r) => this.onReport(r),
     });
-    this.cache.onChange((kind, type, obj, echo) => this.route(kind, type, obj, echo));
+    this.cache.onChange((kind, type, obj, routine) => this.route(kind, type, obj, routine));
   }
 
   /** True once the caches have synced (readiness). */
@@ -246,12 +246,13 @@ export class Manager {
   }
 
   /** Maps a cache change to the workspace keys it concerns. */
-  private route(kind: string, type: CacheEventType, obj: KubeObject, echo: boolean): void {
+  private route(kind: string, type: CacheEventType, obj: KubeObject, routine: boolean): void {
     if (kind === "SecureWorkspace") return this.routeWorkspace(type, obj as unknown as SecureWorkspace);
     const owner = obj.metadata.labels?.[WORKSPACE_LABEL];
-    // The echo of the owner's own write needs no second pass (it halves reconciles during converge);
-    // other workspaces listing a namespace still hear of it (a release frees it for them).
-    if (owner && !echo) this.queue.add(owner);
+    // The echo of the owner's own write, or a status-only change, needs no pass of the owner (this
+    // halves reconciles during converge); other workspaces listing a namespace still hear of it
+    // (a release frees it for them).
+    if (owner && !routine) this.queue.add(owner);
     if (kind === "Namespace")
       for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
   }

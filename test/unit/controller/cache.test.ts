@@ -1,6 +1,12 @@
 /** Pure helpers of the cluster cache: object ordering by resourceVersion, the cache transform, echoes. */
 import { expect } from "chai";
-import { isEchoOf, newer, newerOrSame, withoutManagedFields } from "../../../src/controller/cache.js";
+import {
+  isEchoOf,
+  newer,
+  newerOrSame,
+  onlyStatusChanged,
+  withoutManagedFields,
+} from "../../../src/controller/cache.js";
 import type { KubeObject } from "../../../src/kube/client.js";
 
 const at = (resourceVersion: string): KubeObject => ({
@@ -56,5 +62,26 @@ describe("isEchoOf", () => {
   it("calls the delete of an object the operator deleted an echo, and a re-creation not", () => {
     expect(isEchoOf({ resourceVersion: "10", object: undefined }, "delete", at("10"))).to.be.true;
     expect(isEchoOf({ resourceVersion: "10", object: undefined }, "add", at("12"))).to.be.false;
+  });
+});
+
+describe("onlyStatusChanged", () => {
+  const quota = (rv: string, extra: Record<string, unknown>): KubeObject => ({
+    apiVersion: "v1",
+    kind: "ResourceQuota",
+    metadata: { name: "sws-quota", namespace: "a", resourceVersion: rv, labels: { team: "a" } },
+    spec: { hard: { pods: "10" } },
+    ...extra,
+  });
+
+  it("is true when only status and resourceVersion moved (the quota controller's usage update)", () => {
+    expect(onlyStatusChanged(quota("1", {}), quota("2", { status: { used: { pods: "1" } } }))).to.be.true;
+  });
+
+  it("is false when spec or metadata changed: that may be drift", () => {
+    expect(onlyStatusChanged(quota("1", {}), quota("2", { spec: { hard: { pods: "99" } } }))).to.be.false;
+    const relabelled = quota("2", {});
+    relabelled.metadata.labels = {};
+    expect(onlyStatusChanged(quota("1", {}), relabelled)).to.be.false;
   });
 });

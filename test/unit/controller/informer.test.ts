@@ -190,7 +190,9 @@ describe("ResilientInformer against a fake watch endpoint", () => {
       throw new Error("handler bug");
     });
     inf.on("add", (o) => seen.push(`add ${o.metadata?.name}`));
-    inf.on("update", (o) => seen.push(`update ${o.metadata?.name}`));
+    inf.on("update", (o, previous) =>
+      seen.push(`update ${o.metadata?.name} from ${previous?.metadata?.resourceVersion}`),
+    );
     inf.on("delete", (o) => seen.push(`delete ${o.metadata?.name}`));
     await inf.start();
     await inf.waitForSync(AbortSignal.timeout(30_000));
@@ -202,7 +204,7 @@ describe("ResilientInformer against a fake watch endpoint", () => {
     send(res, "BOOKMARK", { kind: "ConfigMap", metadata: { resourceVersion: "9" } });
     res.end();
     await waitFor(() => watchUrls.length >= 2, { message: "a re-watch after the stream ended" });
-    expect(seen).to.deep.equal(["add a", "add b", "update a", "delete b"]);
+    expect(seen).to.deep.equal(["add a", "add b", "update a from 1", "delete b"]);
     expect(inf.list().map((o) => o.metadata?.name)).to.deep.equal(["a"]);
     expect(inf.get("a", "ns")?.metadata?.resourceVersion).to.equal("3");
     // The re-watch resumes from the bookmark, without a relist.
