@@ -100,7 +100,7 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
     (a.ipBlock.except ?? []).forEach((c, i) => {
       const exceptProblem = cidrProblem(c);
       if (exceptProblem) out.push({ path: `${path}.ipBlock.except[${i}]`, message: exceptProblem });
-      else if (isCidr(cidr) && !cidrStrictlyInside(c, cidr))
+      else if (!problem && !cidrStrictlyInside(c, cidr))
         out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not inside ${cidr}` });
     });
   }
@@ -124,12 +124,20 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
   checkPorts(a.ports, path, out);
 }
 
-function checkQuantities(map: Record<string, string> | undefined, path: string, out: Problem[]): void {
+/** Every value a quantity and not negative; a whole number where `whole(key)` says so. */
+function checkQuantities(
+  map: Record<string, string> | undefined,
+  path: string,
+  out: Problem[],
+  whole: (key: string) => boolean = () => false,
+): void {
   for (const [key, value] of Object.entries(map ?? {})) {
     const amount = typeof value === "string" ? parseQuantity(value) : undefined;
     if (amount === undefined)
       out.push({ path: `${path}[${key}]`, message: `"${String(value)}" is not a valid quantity` });
     else if (amount < 0) out.push({ path: `${path}[${key}]`, message: `"${value}" must not be negative` });
+    else if (whole(key) && !Number.isInteger(amount))
+      out.push({ path: `${path}[${key}]`, message: `"${value}" must be a whole number for ${key}` });
   }
 }
 
@@ -154,15 +162,6 @@ const INTEGER_QUOTA_RESOURCES = new Set([
 export function isIntegerQuotaResource(name: string): boolean {
   if (INTEGER_QUOTA_RESOURCES.has(name)) return true;
   return name.includes("/") && !name.includes("kubernetes.io/") && !name.startsWith("requests.");
-}
-
-function checkQuotaQuantities(map: Record<string, string> | undefined, path: string, out: Problem[]): void {
-  checkQuantities(map, path, out);
-  for (const [key, value] of Object.entries(map ?? {})) {
-    const amount = typeof value === "string" ? parseQuantity(value) : undefined;
-    if (amount !== undefined && amount >= 0 && isIntegerQuotaResource(key) && !Number.isInteger(amount))
-      out.push({ path: `${path}[${key}]`, message: `"${value}" must be a whole number for ${key}` });
-  }
 }
 
 /** The address bits of a CIDR as a bigint with its prefix length and family width. */
@@ -292,7 +291,7 @@ export function validateSpec(spec: SecureWorkspaceSpec): Problem[] {
     checkAllowance(a, `spec.networkPolicy.allowEgressTo[${i}]`, out),
   );
   checkRbac(spec, out);
-  checkQuotaQuantities(spec.resourceQuota?.hard, "spec.resourceQuota.hard", out);
+  checkQuantities(spec.resourceQuota?.hard, "spec.resourceQuota.hard", out, isIntegerQuotaResource);
   for (const field of ["default", "defaultRequest", "max", "min"] as const)
     checkQuantities(spec.limitRange?.[field], `spec.limitRange.${field}`, out);
   checkLimitOrder(spec, out);

@@ -18,9 +18,8 @@ import { ResilientInformer, type RestartInfo } from "./informer.js";
 
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";
-/** A cache change, for routing to the work queue. */
 /**
- * A change of the cache. `routine` is true when it cannot concern what the operator set: the echo
+ * A change of the cache, for routing to the work queue. `routine` is true when it cannot concern what the operator set: the echo
  * of its own recorded write, or a change of the object's status only (the quota controller
  * filling in a ResourceQuota's usage).
  */
