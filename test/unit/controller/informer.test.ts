@@ -122,6 +122,17 @@ describe("ResilientInformer against a fake watch endpoint", () => {
     res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
+  /** A watch endpoint that answers watch number `n` with 410 Expired and keeps the others open. */
+  function expireWatch(expired: number): WatchScript {
+    return (_req, res, n) => {
+      res.writeHead(200);
+      if (n === expired) {
+        send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
+        res.end();
+      }
+    };
+  }
+
   /** An informer whose list calls `listFn` (which may return, throw, or return a promise). */
   function make(
     listFn: (
@@ -249,13 +260,7 @@ describe("ResilientInformer against a fake watch endpoint", () => {
   });
 
   it("relists after a 410 ERROR event and reports objects that vanished meanwhile as deleted", async () => {
-    script = (_req, res, n) => {
-      res.writeHead(200);
-      if (n === 1) {
-        send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
-        res.end();
-      }
-    };
+    script = expireWatch(1);
     let lists = 0;
     const inf = make(() => {
       lists++;
@@ -274,13 +279,7 @@ describe("ResilientInformer against a fake watch endpoint", () => {
   });
 
   it("tells relist handlers the list's resourceVersion after the list's own events", async () => {
-    script = (_req, res, n) => {
-      res.writeHead(200);
-      if (n === 1) {
-        send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
-        res.end();
-      }
-    };
+    script = expireWatch(1);
     let lists = 0;
     const inf = make(() => (++lists === 1 ? listOf([configMap("a", "1")], "1") : listOf([], "9")));
     const seen: string[] = [];
@@ -293,17 +292,13 @@ describe("ResilientInformer against a fake watch endpoint", () => {
 
   it("relists at once after an outage ends in 410, without waiting out the outage's back-off", async () => {
     // Four refused watches (the server down), then 410 (its watch cache starts after our version).
-    script = (_req, res, n) => {
+    script = (req, res, n) => {
       if (n <= 4) {
         res.writeHead(503);
         res.end();
         return;
       }
-      res.writeHead(200);
-      if (n === 5) {
-        send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
-        res.end();
-      }
+      expireWatch(5)(req, res, n);
     };
     const restarts: RestartInfo[] = [];
     const inf = make(() => listOf([], "1"));
