@@ -13,8 +13,47 @@ export const FINALIZER = `${GROUP}/cleanup`;
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "secure-workspace-operator";
 export const WORKSPACE_LABEL = `${GROUP}/workspace`;
-/** On a namespace the operator created (not adopted): Delete policy may remove it. */
+/**
+ * On a namespace the operator created (not adopted): Delete policy may remove it. Set only when
+ * the operator creates the namespace (admission refuses it on any later update).
+ */
 export const CREATED_BY_ANNOTATION = `${GROUP}/created-by`;
+/**
+ * On a namespace the operator owns: the owning SecureWorkspace's uid. Ownership of a namespace is
+ * this annotation (reserved to the operator at admission), never the workspace label alone.
+ */
+export const OWNER_UID_ANNOTATION = `${GROUP}/owner-uid`;
+/**
+ * Opt-in to adoption, set by a cluster admin on an existing namespace: its value names the one
+ * workspace that may adopt it. The operator only reads it; it is not an ownership label.
+ */
+export const ADOPT_LABEL = `${GROUP}/adopt`;
+/**
+ * On an adopted namespace: JSON `{labels: {key: value|null}, annotations: {...}}` of what the
+ * operator's keys held before adoption (null: absent), put back on release.
+ */
+export const ADOPTED_FROM_ANNOTATION = `${GROUP}/adopted-from`;
+/** Names with this prefix in owned namespaces are reserved to the operator (admission refuses others). */
+export const RESERVED_NAME_PREFIX = "sws-";
+/**
+ * Subjects no binding may name: every user, every anonymous request, every ServiceAccount
+ * (also `system:serviceaccounts:<namespace>`), and the superuser group.
+ */
+export const BROAD_GROUPS = [
+  "system:authenticated",
+  "system:unauthenticated",
+  "system:serviceaccounts",
+  "system:masters",
+] as const;
+/** Whether a group subject is one of {@link BROAD_GROUPS} (or a namespace's all-ServiceAccounts group). */
+export function isBroadGroup(name: string): boolean {
+  return (BROAD_GROUPS as readonly string[]).includes(name) || name.startsWith("system:serviceaccounts:");
+}
+/**
+ * Default patterns of namespaces never created or adopted (besides {@link SYSTEM_NAMESPACES} and
+ * the operator's own): `*` matches any run of characters. Configurable (--protected-namespaces).
+ */
+export const DEFAULT_PROTECTED_NAMESPACES = ["kube-*", "default", "*-system"] as const;
 
 export const PSA_PREFIX = "pod-security.kubernetes.io/";
 export const ISTIO_INJECTION_LABEL = "istio-injection";
@@ -26,6 +65,8 @@ export const LINKERD_INBOUND_POLICY_ANNOTATION = "config.linkerd.io/default-inbo
  * (Pod Security, mesh injection) or the ownership the operator relies on.
  */
 export const PROTECTED_LABEL_PREFIXES = [PSA_PREFIX, `${GROUP}/`] as const;
+/** Label keys under the operator's prefix that are NOT reserved to it (a cluster admin sets them). */
+export const ADMIN_LABEL_KEYS = [ADOPT_LABEL] as const;
 export const PROTECTED_LABEL_KEYS = [
   MANAGED_BY_LABEL,
   ISTIO_INJECTION_LABEL,

@@ -4,7 +4,12 @@
  * Objects from list responses carry no apiVersion/kind; the cache stamps them.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from "../api/constants.js";
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  RESERVED_NAME_PREFIX,
+  WORKSPACE_LABEL,
+} from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import {
@@ -27,7 +32,6 @@ export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject
 
 /** Objects per list page (client-go's informers use 500 too): bounds the memory of the initial lists. */
 const LIST_PAGE_SIZE = 500;
-const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
 
 /**
@@ -81,6 +85,29 @@ export function withoutManagedFields(obj: KubeObject): KubeObject {
   return obj;
 }
 
+/**
+ * What the cache keeps of an object of a managed kind. The operator's own objects (its label),
+ * and anything at a name reserved to it (`sws-*`, which may be someone else's object in the way:
+ * never taken over, see diff.ts ownedBy), are kept whole. Every other object of these kinds is
+ * reduced to its identity: the watch still sees it come and go, at a few hundred bytes each.
+ */
+export function keptOf(obj: KubeObject): KubeObject {
+  const meta = obj.metadata;
+  if (meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE || meta.name.startsWith(RESERVED_NAME_PREFIX))
+    return obj;
+  const stub: KubeObject = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name: meta.name,
+      ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
+      ...(meta.uid !== undefined ? { uid: meta.uid } : {}),
+      ...(meta.resourceVersion !== undefined ? { resourceVersion: meta.resourceVersion } : {}),
+    },
+  };
+  return stub;
+}
+
 /** Informers for workspaces, namespaces and each managed kind. */
 export class ClusterCache {
   private readonly informers = new Map<string, ResilientInformer<KubeObject>>();
@@ -108,8 +135,9 @@ export class ClusterCache {
   async start(): Promise<void> {
     await this.startKind("SecureWorkspace");
     await this.startKind("Namespace");
-    for (const kind of NAMESPACED_MANAGED_KINDS)
-      if (!MESH_KINDS.includes(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+    // Not label-selected: an object someone else made at one of the operator's names must be seen,
+    // or the first apply would silently take it over (see keptOf for what is kept of the rest).
+    for (const kind of NAMESPACED_MANAGED_KINDS) if (!MESH_KINDS.includes(kind)) await this.startKind(kind);
   }
 
   /**
@@ -117,8 +145,7 @@ export class ClusterCache {
    * list: planning against an unsynced cache would see every existing object as missing.
    */
   async startMeshKinds(signal: AbortSignal = new AbortController().signal): Promise<void> {
-    for (const kind of MESH_KINDS)
-      if (!this.informers.has(kind)) await this.startKind(kind, MANAGED_SELECTOR);
+    for (const kind of MESH_KINDS) if (!this.informers.has(kind)) await this.startKind(kind);
     for (const kind of MESH_KINDS) await this.informers.get(kind)?.waitForSync(signal);
   }
 
@@ -285,7 +312,10 @@ export class ClusterCache {
         }),
       // List items carry no apiVersion/kind: set them once here, so reads need not copy objects.
       transform: (obj) => {
-        const stripped = withoutManagedFields(obj);
+        const stripped =
+          kind === "Namespace" || kind === "SecureWorkspace"
+            ? withoutManagedFields(obj)
+            : keptOf(withoutManagedFields(obj));
         stripped.apiVersion ??= r.apiVersion;
         stripped.kind ??= r.kind;
         return stripped;

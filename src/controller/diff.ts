@@ -21,6 +21,7 @@ export interface ObservedObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: unknown;
+    ownerReferences?: unknown;
   };
   [field: string]: unknown;
 }
@@ -40,6 +41,21 @@ export interface PlannedApply {
   readonly reason: ApplyReason;
   /** True when this undoes someone else's change to what the operator had applied (drift). */
   readonly drift: boolean;
+  /**
+   * The observed object's uid when a field that cannot change in place differs (a RoleBinding's
+   * roleRef): the object is deleted (uid precondition) and created again.
+   */
+  readonly recreateUid?: string;
+}
+
+/**
+ * An object at a desired name that the workspace did not create (no controller ownerReference
+ * with its uid): never taken over or merged into, reported instead.
+ */
+export interface ForeignObject {
+  readonly object: DesiredObject;
+  /** Who it says owns it, for the message: a controller ownerReference, or none. */
+  readonly owner?: string;
 }
 
 /** One object to delete. */
@@ -55,7 +71,32 @@ export interface PlannedPrune {
 export interface Plan {
   readonly apply: PlannedApply[];
   readonly prune: PlannedPrune[];
+  /** Objects in the way (the workspace's names, someone else's objects): left alone, reported. */
+  readonly foreign: ForeignObject[];
 }
+
+/** The controller ownerReference of an observed object, if any. */
+function controllerOf(obj: ObservedObject): { kind?: string; name?: string; uid?: string } | undefined {
+  const refs = obj.metadata?.ownerReferences;
+  if (!Array.isArray(refs)) return undefined;
+  for (const ref of refs as unknown[]) {
+    if (ref !== null && typeof ref === "object" && (ref as { controller?: unknown }).controller === true)
+      return ref;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the workspace with this uid created an object: its controller ownerReference names that
+ * uid. A label can be forged by anyone who may create the object; an ownerReference to a uid
+ * cannot be guessed, and the operator's labels are reserved at admission besides.
+ */
+export function ownedBy(obj: ObservedObject, ownerUid: string): boolean {
+  return ownerUid !== "" && controllerOf(obj)?.uid === ownerUid;
+}
+
+/** Fields that cannot change in place, per kind: a difference there means delete and re-create. */
+const IMMUTABLE_FIELDS: Readonly<Record<string, readonly string[]>> = { RoleBinding: ["roleRef"] };
 
 function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
@@ -169,34 +210,78 @@ export function objectKey(kind: string, namespace: string | undefined, name: str
  * Plans one workspace. `observed(kind, ns, name)` reads the caches; `managed` is every object the
  * caches hold with this workspace's labels (prune candidates); `converged` says whether the
  * workspace was fully in place at this generation before (so a missing object is drift).
+ * `ownerUid` is the workspace's uid: an object it did not create (see {@link ownedBy}) is never
+ * applied over nor pruned, it is reported as foreign. Namespaces are not checked here: the
+ * reconciler decides which namespaces the workspace holds before planning. Without a uid (an
+ * offline render) ownership is not checked.
  */
 export function plan(
   desired: readonly DesiredObject[],
   observed: (kind: string, namespace: string | undefined, name: string) => ObservedObject | undefined,
   managed: readonly ObservedObject[],
   converged: boolean,
+  ownerUid?: string,
 ): Plan {
   const apply: PlannedApply[] = [];
+  const foreign: ForeignObject[] = [];
   const wanted = new Set<string>();
+  const owner = ownerUid ?? "";
   for (const raw of desired) {
     const object = withAppliedHash(raw);
     wanted.add(objectKey(object.kind, object.metadata.namespace, object.metadata.name));
-    const current = observed(object.kind, object.metadata.namespace, object.metadata.name);
-    if (!current || current.metadata?.deletionTimestamp) {
-      apply.push({ object, reason: "Missing", drift: converged });
-      continue;
-    }
-    if (inSync(object, current)) continue;
-    const appliedBefore = current.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
-    const sameVersion = appliedBefore === object.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
-    apply.push({ object, reason: sameVersion ? "Differs" : "Outdated", drift: sameVersion });
+    const step = planOne(object, observed(object.kind, object.metadata.namespace, object.metadata.name), {
+      converged,
+      ownerUid: owner,
+    });
+    if (step && "reason" in step) apply.push(step);
+    else if (step) foreign.push(step);
   }
-  const prune: PlannedPrune[] = [];
+  return { apply, prune: prunes(managed, wanted, owner), foreign };
+}
+
+/** One desired object against what is observed: apply it, report it as foreign, or nothing. */
+function planOne(
+  object: DesiredObject,
+  current: ObservedObject | undefined,
+  ctx: { readonly converged: boolean; readonly ownerUid: string },
+): PlannedApply | ForeignObject | undefined {
+  if (!current || current.metadata?.deletionTimestamp)
+    return { object, reason: "Missing", drift: ctx.converged };
+  if (ctx.ownerUid !== "" && object.kind !== "Namespace" && !ownedBy(current, ctx.ownerUid)) {
+    const ref = controllerOf(current);
+    return {
+      object,
+      ...(ref ? { owner: `${ref.kind ?? "?"}/${ref.name ?? "?"} (uid ${ref.uid ?? "?"})` } : {}),
+    };
+  }
+  if (inSync(object, current)) return undefined;
+  const appliedBefore = current.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
+  const sameVersion = appliedBefore === object.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+  const immutableDiffers = (IMMUTABLE_FIELDS[object.kind] ?? []).some(
+    (f) => object[f] !== undefined && !contains(object[f], current[f], { quantity: false, exact: true }),
+  );
+  return {
+    object,
+    reason: sameVersion ? "Differs" : "Outdated",
+    drift: sameVersion,
+    ...(immutableDiffers && current.metadata?.uid ? { recreateUid: current.metadata.uid } : {}),
+  };
+}
+
+/** Managed objects no desired object names: prune candidates, only the workspace's own. */
+function prunes(
+  managed: readonly ObservedObject[],
+  wanted: ReadonlySet<string>,
+  ownerUid: string,
+): PlannedPrune[] {
+  const out: PlannedPrune[] = [];
   for (const obj of managed) {
     const meta = obj.metadata ?? {};
     if (!obj.kind || !meta.name || obj.kind === "Namespace") continue;
+    // Labels say "managed"; only the ownerReference says "ours". Never delete what another made.
+    if (ownerUid !== "" && !ownedBy(obj, ownerUid)) continue;
     if (wanted.has(objectKey(obj.kind, meta.namespace, meta.name))) continue;
-    prune.push({
+    out.push({
       kind: obj.kind,
       apiVersion: obj.apiVersion ?? "",
       namespace: meta.namespace ?? "",
@@ -204,5 +289,5 @@ export function plan(
       ...(meta.uid ? { uid: meta.uid } : {}),
     });
   }
-  return { apply, prune };
+  return out;
 }

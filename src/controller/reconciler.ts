@@ -4,12 +4,13 @@
  * A workspace in sync costs no write at all: the plan is empty and the status is unchanged.
  */
 import {
+  ADOPTED_FROM_ANNOTATION,
   API_VERSION,
   CREATED_BY_ANNOTATION,
+  DEFAULT_PROTECTED_NAMESPACES,
   FINALIZER,
   KIND,
-  SYSTEM_NAMESPACES,
-  WORKSPACE_LABEL,
+  OWNER_UID_ANNOTATION,
 } from "../api/constants.js";
 import { checkWorkspace } from "../api/check.js";
 import { applyDefaults, type ResolvedSpec } from "../api/defaults.js";
@@ -17,16 +18,73 @@ import type { Problem } from "../api/problems.js";
 import type { SecureWorkspace, SecureWorkspaceStatus } from "../api/types.js";
 import { desiredStateOf } from "../baseline/index.js";
 import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
+import { controlOf } from "../baseline/index.js";
 import { objectRef, type DesiredObject } from "../baseline/objects.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import { errorMessage, isConflict, isInvalid, isNotFound } from "../kube/errors.js";
+import { errorMessage, isConflict, isNotFound, writeFailureReason } from "../kube/errors.js";
 import { resourceOfKind } from "../kube/resources.js";
 import type { EventRecorder } from "../observability/events.js";
 import type { ClusterCache } from "./cache.js";
-import { plan, withAppliedHash, type Plan, type PlannedApply, type PlannedPrune } from "./diff.js";
+import {
+  inSync,
+  ownedBy,
+  plan,
+  withAppliedHash,
+  type Plan,
+  type PlannedApply,
+  type PlannedPrune,
+} from "./diff.js";
+import {
+  adoptionRecord,
+  createdNamespace,
+  decodeAdoptionRecord,
+  encodeAdoptionRecord,
+  holdingOf,
+  ownsNamespace,
+  type Holding,
+} from "./holdings.js";
 import type { MeshDetector } from "./mesh-detector.js";
 import type { ReconcileResult } from "./queue.js";
-import { computeStatus, statusChanged, type NamespaceConflict, type ReconcileOutcome } from "./status.js";
+import {
+  computeStatus,
+  foreignMessage,
+  statusChanged,
+  type NamespaceConflict,
+  type ReconcileOutcome,
+  type WriteFailure,
+} from "./status.js";
+
+/**
+ * A pass whose writes were refused or had no effect. Status already says so; throwing asks the
+ * queue for a retry with back-off, so the workspace recovers by itself once the cause is gone.
+ */
+export class WritesFailedError extends Error {
+  constructor(
+    readonly workspace: string,
+    readonly failures: readonly WriteFailure[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `reconcile ${workspace}: ${failures.length} writes failed: ${failures
+        .slice(0, 5)
+        .map((f) => `${f.namespace}/${f.object}: ${f.reason}: ${f.message}`)
+        .join("; ")}`,
+      options,
+    );
+    this.name = "WritesFailedError";
+  }
+}
+
+/** Whether a name matches a protected-namespace pattern (`*`: any run of characters). */
+export function matchesPattern(name: string, pattern: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
+      .join(".*")}$`,
+  );
+  return re.test(name);
+}
 
 /** What a pass did, for logs and metrics (the app layer reports it). */
 export interface ReconcileReport {
@@ -47,17 +105,39 @@ export interface ReconcilerDeps {
   readonly events: EventRecorder;
   /** The operator's own namespace: never owned by a workspace. */
   readonly operatorNamespace: string;
+  /**
+   * Patterns of namespaces never created nor adopted (`*` matches any run), besides the system
+   * namespaces and the operator's own. Default: DEFAULT_PROTECTED_NAMESPACES.
+   */
+  readonly protectedNamespaces?: readonly string[];
   /** Parallel writes within one reconcile (default 8). */
   readonly writeConcurrency?: number;
   readonly now?: () => Date;
   readonly onReport?: (report: ReconcileReport) => void;
 }
 
+/** Ready reasons that say a write failed (see WriteFailureReason), for the WriteFailed Event. */
+const WRITE_FAILURE_REASONS = new Set([
+  "Forbidden",
+  "AdmissionRefused",
+  "Invalid",
+  "Conflict",
+  "NotFound",
+  "Unavailable",
+  "WriteFailed",
+  "WriteIneffective",
+]);
+
 /** How long to wait before looking again at an owned namespace that is being deleted. */
 const TERMINATING_RECHECK_MS = 2_000;
 
 /** How long to wait before looking for Istio again while it is missing. */
 const MESH_RECHECK_MS = 30_000;
+
+/** Whether an error is the cancellation of a request (never a failure to report). */
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === "AbortError";
+}
 
 /** Runs `fn` over items with at most `limit` in flight. */
 async function forEachLimited<T>(
@@ -128,76 +208,82 @@ export class Reconciler {
     writesSoFar: number,
   ): Promise<ReconcileResult> {
     const name = ws.metadata.name;
+    const uid = ws.metadata.uid ?? "";
+    const audit = spec.enforcement === "Audit";
     let writes = writesSoFar;
-    const conflicts = this.conflicts(name, spec);
+    const holdings = spec.namespaces.map((n) =>
+      holdingOf(n.name, this.namespace(n.name), {
+        workspace: name,
+        uid,
+        audit,
+        operatorNamespace: this.deps.operatorNamespace,
+        isProtected: (ns) => this.isProtected(ns),
+        workspaceUid: (w) => this.deps.cache.workspace(w)?.metadata.uid,
+      }),
+    );
+    const conflicts = holdings.flatMap((h) => (h.kind === "conflict" ? [h.conflict] : []));
     // A namespace being deleted accepts no new objects: wait until it is gone, then re-create it.
-    const terminating = spec.namespaces
-      .map((n) => n.name)
-      .filter((n) => this.deps.cache.get("Namespace", undefined, n)?.metadata["deletionTimestamp"]);
+    const terminating = holdings.filter((h) => h.kind === "terminating").map((h) => h.name);
+    const byName = new Map(holdings.map((h) => [h.name, h]));
     const held = new Set(
-      spec.namespaces
-        .map((n) => n.name)
-        .filter((n) => !conflicts.some((c) => c.namespace === n) && !terminating.includes(n)),
+      holdings.filter((h) => h.kind !== "conflict" && h.kind !== "terminating").map((h) => h.name),
     );
     const meshInstalled =
       spec.serviceMesh.provider === "istio" ? await this.deps.mesh.istioInstalled() : undefined;
     if (meshInstalled) await this.deps.cache.startMeshKinds();
 
-    const desired = desiredStateOf({ name, uid: ws.metadata.uid ?? "" }, spec)
+    const desired = desiredStateOf({ name, uid }, spec)
       .filter((o) => held.has(o.metadata.namespace ?? o.metadata.name))
       .filter((o) => meshInstalled !== false || o.apiVersion !== ISTIO_SECURITY_API)
-      .map((o) => this.markCreated(name, o));
+      .map((o) =>
+        o.kind === "Namespace" ? this.withOwnership(name, uid, o, byName.get(o.metadata.name)) : o,
+      );
     const previous = ws.status;
     const converged =
       previous?.observedGeneration === ws.metadata.generation &&
-      previous?.conditions?.some(
-        (c) => c.type === "Ready" && c.status === "True" && c.reason === "Enforced",
-      ) === true;
+      Array.isArray(previous?.conditions) &&
+      previous.conditions.some((c) => c?.type === "Ready" && c.status === "True" && c.reason === "Enforced");
     const managed = this.deps.cache.managedBy(name).filter((o) => this.deps.cache.watching(o.kind ?? ""));
-    const thePlan = plan(desired, (k, ns, n) => this.deps.cache.get(k, ns, n), managed, converged);
-    const released = this.namespacesToRelease(name, held);
+    const thePlan = plan(desired, (k, ns, n) => this.deps.cache.get(k, ns, n), managed, converged, uid);
+    const released = this.namespacesToRelease(name, uid, held);
     const base = {
       ...this.outcomeBase(ws),
       spec,
       conflicts,
       terminating,
       desired,
+      foreign: thePlan.foreign,
       ...(meshInstalled !== undefined ? { meshInstalled } : {}),
     };
 
     let outcome: ReconcileOutcome;
     let corrected: PlannedApply[] = [];
-    if (spec.enforcement === "Audit") {
+    let failures: WriteFailure[] = [];
+    if (audit) {
       outcome = { ...base, pending: [...thePlan.apply, ...thePlan.prune.map((p) => this.pruneAsDrift(p))] };
     } else {
-      const result = await this.write(ws, thePlan, released);
+      const result = await this.write(thePlan, released, byName);
       writes += result.writes;
-      if (result.invalid.length > 0) {
-        writes += await this.writeStatus(
-          ws,
-          computeStatus({ ...this.outcomeBase(ws), invalid: result.invalid }),
-        );
-        this.report({ workspace: name, writes, corrected: [], pruned: 0, outcome: "invalid" });
-        return {};
-      }
-      corrected = thePlan.apply.filter((a) => a.drift);
-      outcome = { ...base, corrected };
+      failures = result.failures;
+      corrected = result.applied.filter((a) => a.drift);
+      outcome = { ...base, corrected, ...(failures.length > 0 ? { failures } : {}) };
     }
-    writes += await this.announce(ws, thePlan, conflicts, spec.enforcement === "Audit");
-    writes += await this.writeStatus(ws, computeStatus(outcome));
+    const status = computeStatus(outcome);
+    writes += await this.announce(ws, thePlan, conflicts, audit, status);
+    writes += await this.writeStatus(ws, status);
     this.report({
       workspace: name,
       writes,
       corrected,
-      pruned: spec.enforcement === "Audit" ? 0 : thePlan.prune.length,
-      applied:
-        spec.enforcement === "Audit"
-          ? []
-          : thePlan.apply.map(
-              (a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)} (${a.reason})`,
-            ),
-      outcome: spec.enforcement === "Audit" ? "audited" : "enforced",
+      pruned: audit ? 0 : thePlan.prune.length,
+      applied: audit
+        ? []
+        : thePlan.apply.map(
+            (a) => `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)} (${a.reason})`,
+          ),
+      outcome: audit ? "audited" : "enforced",
     });
+    if (failures.length > 0) throw new WritesFailedError(name, failures);
     if (terminating.length > 0) return { requeueAfterMs: TERMINATING_RECHECK_MS };
     return meshInstalled === false ? { requeueAfterMs: MESH_RECHECK_MS } : {};
   }
@@ -212,118 +298,202 @@ export class Reconciler {
     }
   }
 
-  private conflicts(name: string, spec: ResolvedSpec): NamespaceConflict[] {
-    const system = new Set<string>([...SYSTEM_NAMESPACES, this.deps.operatorNamespace]);
-    const out: NamespaceConflict[] = [];
-    for (const { name: ns } of spec.namespaces) {
-      if (system.has(ns)) {
-        out.push({
-          namespace: ns,
-          reason: "SystemNamespace",
-          message: `namespace ${ns} is a system namespace and is never managed`,
-        });
-        continue;
-      }
-      const owner = this.deps.cache.get("Namespace", undefined, ns)?.metadata.labels?.[WORKSPACE_LABEL];
-      if (owner && owner !== name)
-        out.push({
-          namespace: ns,
-          reason: "OwnedByAnotherWorkspace",
-          message: `namespace ${ns} is owned by SecureWorkspace ${owner}`,
-        });
-    }
-    return out;
+  private namespace(name: string): KubeObject | undefined {
+    return this.deps.cache.get("Namespace", undefined, name);
+  }
+
+  private isProtected(name: string): boolean {
+    const patterns = this.deps.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES;
+    return patterns.some((p) => matchesPattern(name, p));
   }
 
   /**
-   * Namespaces keep a created-by mark only if this workspace created them: deletionPolicy
-   * Delete removes those and never an adopted one.
+   * The ownership marks on a desired Namespace: the owner uid always; the created-by mark on a
+   * namespace this workspace creates (and keeps it); on adoption, the record of what it
+   * overwrites (kept as first recorded while the namespace stays owned).
    */
-  private markCreated(workspace: string, obj: DesiredObject): DesiredObject {
-    if (obj.kind !== "Namespace") return obj;
-    const current = this.deps.cache.get("Namespace", undefined, obj.metadata.name);
-    const createdByUs = !current || current.metadata.annotations?.[CREATED_BY_ANNOTATION] === workspace;
-    if (!createdByUs) return obj;
-    const annotations = { ...(obj.metadata.annotations ?? {}), [CREATED_BY_ANNOTATION]: workspace };
+  private withOwnership(
+    workspace: string,
+    uid: string,
+    obj: DesiredObject,
+    holding: Holding | undefined,
+  ): DesiredObject {
+    const current = holding && "current" in holding ? holding.current : undefined;
+    const own: Record<string, string> = { [OWNER_UID_ANNOTATION]: uid };
+    const existing = current?.metadata.annotations ?? {};
+    if (holding?.kind === "create" || existing[CREATED_BY_ANNOTATION] === workspace)
+      own[CREATED_BY_ANNOTATION] = workspace;
+    const recorded = existing[ADOPTED_FROM_ANNOTATION];
+    if (holding?.kind === "owned" && recorded !== undefined) own[ADOPTED_FROM_ANNOTATION] = recorded;
+    if (holding?.kind === "adopt" && current)
+      own[ADOPTED_FROM_ANNOTATION] = encodeAdoptionRecord(adoptionRecord(current, obj.metadata));
+    if (holding?.kind === "read") return obj;
+    const annotations = { ...(obj.metadata.annotations ?? {}), ...own };
     return { ...obj, metadata: { ...obj.metadata, annotations } };
   }
 
   /**
    * What goes on the wire. Adoption of an existing namespace carries its observed
-   * resourceVersion, so two workspaces racing for it cannot both win. Added here, after
+   * resourceVersion, so a change between the opt-in check and the write (the opt-in label
+   * removed, another adoption) makes the write fail instead of adopting. Added here, after
    * planning, so the precondition never enters the content hash or the comparison.
    */
-  private withAdoptionPrecondition(workspace: string, obj: DesiredObject): KubeObject {
-    if (obj.kind !== "Namespace") return obj as KubeObject;
-    const current = this.deps.cache.get("Namespace", undefined, obj.metadata.name);
-    const rv = current?.metadata.resourceVersion;
-    if (!current || !rv || current.metadata.labels?.[WORKSPACE_LABEL] === workspace) return obj as KubeObject;
-    return { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } };
+  private withAdoptionPrecondition(obj: DesiredObject, holding: Holding | undefined): KubeObject {
+    if (obj.kind !== "Namespace" || holding?.kind !== "adopt") return obj as KubeObject;
+    const rv = holding.current.metadata.resourceVersion;
+    return rv ? { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } } : (obj as KubeObject);
   }
 
-  /** Owned namespaces (by label) the spec no longer lists: give back, never delete. */
-  private namespacesToRelease(name: string, held: ReadonlySet<string>): string[] {
+  /** Namespaces this workspace owns that the spec no longer lists: give back, never delete. */
+  private namespacesToRelease(name: string, uid: string, held: ReadonlySet<string>): KubeObject[] {
     return this.deps.cache
       .ownedNamespaces(name)
-      .filter((ns) => ns.metadata.labels?.[WORKSPACE_LABEL] === name && !held.has(ns.metadata.name))
-      .map((ns) => ns.metadata.name);
+      .filter((ns) => ownsNamespace(ns, name, uid) && !held.has(ns.metadata.name));
+  }
+
+  /**
+   * Creates a namespace that does not exist: a create (never an apply, which would take over a
+   * namespace someone made meanwhile) carrying the ownership marks, so even a crash right after
+   * leaves a namespace that says it is ours. The caller then applies the rest with the new uid
+   * as precondition.
+   */
+  private async createNamespace(obj: DesiredObject): Promise<string | undefined> {
+    const annotations = Object.fromEntries(
+      Object.entries(obj.metadata.annotations ?? {}).filter(
+        ([k]) => k === CREATED_BY_ANNOTATION || k === OWNER_UID_ANNOTATION,
+      ),
+    );
+    const created = await this.deps.kube.create({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: obj.metadata.name, annotations },
+    });
+    this.deps.cache.recordWrite("Namespace", created);
+    return created.metadata.uid;
   }
 
   private async write(
-    ws: SecureWorkspace,
     p: Plan,
-    released: readonly string[],
-  ): Promise<{ writes: number; invalid: Problem[] }> {
+    released: readonly KubeObject[],
+    holdings: ReadonlyMap<string, Holding>,
+  ): Promise<{ writes: number; failures: WriteFailure[]; applied: PlannedApply[] }> {
     const concurrency = this.deps.writeConcurrency ?? 8;
-    const invalid: Problem[] = [];
+    const failures: WriteFailure[] = [];
+    const applied: PlannedApply[] = [];
+    const failedNamespaces = new Set<string>();
     let writes = 0;
+    const fail = (namespace: string, object: string, kind: string, verb: string, err: unknown): void => {
+      if (isAbort(err)) throw err;
+      failures.push({
+        namespace,
+        object,
+        control: controlOf({ apiVersion: "", kind }),
+        reason: writeFailureReason(err),
+        message: `${verb}: ${errorMessage(err)}`,
+      });
+    };
     const applyOne = async (a: PlannedApply): Promise<void> => {
+      const o = a.object;
+      const ns = o.metadata.namespace ?? o.metadata.name;
+      const ref = objectRef(o);
       try {
-        const body = this.withAdoptionPrecondition(ws.metadata.name, a.object);
-        this.deps.cache.recordWrite(a.object.kind, await this.deps.kube.apply(body));
+        let body = this.withAdoptionPrecondition(o, holdings.get(o.metadata.name));
+        if (
+          o.kind === "Namespace" &&
+          holdings.get(o.metadata.name)?.kind === "create" &&
+          a.reason === "Missing"
+        ) {
+          const createdUid = await this.createNamespace(o);
+          writes++;
+          if (createdUid) body = { ...body, metadata: { ...body.metadata, uid: createdUid } };
+        }
+        if (a.recreateUid) {
+          // roleRef cannot change in place: delete this very object, then create it anew.
+          await this.deps.kube.delete(resourceOfKind(o.kind), o.metadata.name, ns, { uid: a.recreateUid });
+          writes++;
+        }
+        const result = await this.deps.kube.apply(body);
+        this.deps.cache.recordWrite(o.kind, result);
         writes++;
+        if (!inSync(o, result)) {
+          failures.push({
+            namespace: ns,
+            object: ref,
+            control: controlOf(o),
+            reason: "WriteIneffective",
+            message:
+              "applied, but the object still differs from the baseline: another field manager keeps fields the operator does not set",
+          });
+          return;
+        }
+        applied.push(a);
       } catch (err) {
-        if (!isInvalid(err)) throw err;
-        invalid.push({
-          path: `${a.object.metadata.namespace ?? ""}/${objectRef(a.object)}`,
-          message: `refused by the API server: ${errorMessage(err)}`,
-        });
+        if (o.kind === "Namespace") failedNamespaces.add(o.metadata.name);
+        fail(ns, ref, o.kind, a.recreateUid ? "re-create" : "apply", err);
       }
     };
-    // Namespaces first: the other objects live in them.
+    // Namespaces first: the other objects live in them (and nothing goes into one not held).
     await forEachLimited(
       p.apply.filter((a) => a.object.kind === "Namespace"),
       concurrency,
       applyOne,
     );
     await forEachLimited(
-      p.apply.filter((a) => a.object.kind !== "Namespace"),
+      p.apply.filter(
+        (a) => a.object.kind !== "Namespace" && !failedNamespaces.has(a.object.metadata.namespace ?? ""),
+      ),
       concurrency,
       applyOne,
     );
     await forEachLimited(p.prune, concurrency, async (x) => {
       const seen = this.deps.cache.get(x.kind, x.namespace, x.name);
-      if (
-        await this.deps.kube.delete(resourceOfKind(x.kind), x.name, x.namespace, x.uid ? { uid: x.uid } : {})
-      )
-        writes++;
-      if (seen) this.deps.cache.recordWrite(x.kind, seen, true);
+      try {
+        if (
+          await this.deps.kube.delete(
+            resourceOfKind(x.kind),
+            x.name,
+            x.namespace,
+            x.uid ? { uid: x.uid } : {},
+          )
+        )
+          writes++;
+        if (seen) this.deps.cache.recordWrite(x.kind, seen, true);
+      } catch (err) {
+        fail(x.namespace, `${x.kind}/${x.name}`, x.kind, "delete", err);
+      }
     });
     await forEachLimited(released, concurrency, async (ns) => {
-      await this.release(ns, ws.metadata.name);
-      writes++;
+      try {
+        await this.release(ns);
+        writes++;
+      } catch (err) {
+        fail(ns.metadata.name, `Namespace/${ns.metadata.name}`, "Namespace", "release", err);
+      }
     });
-    return { writes, invalid };
+    return { writes, failures, applied };
   }
 
-  /** Applies a bare Namespace: server-side apply then drops every label/annotation the operator owned. */
-  private async release(namespace: string, workspace: string): Promise<void> {
-    const current = this.deps.cache.get("Namespace", undefined, namespace);
-    if (current?.metadata.labels?.[WORKSPACE_LABEL] !== workspace) return;
-    this.deps.cache.recordWrite(
-      "Namespace",
-      await this.deps.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }),
-    );
+  /**
+   * Gives a namespace back: server-side apply of what adoption found (the recorded labels and
+   * annotations; nothing for a namespace the workspace created), which drops every other key the
+   * operator owned. The created-by and owner marks of a created namespace stay (they came with
+   * its create, not with an apply): a record of who made it.
+   */
+  private async release(ns: KubeObject): Promise<void> {
+    const record = decodeAdoptionRecord(ns);
+    const body: KubeObject = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: ns.metadata.name,
+        ...(ns.metadata.uid ? { uid: ns.metadata.uid } : {}),
+        ...(record && Object.keys(record.labels).length > 0 ? { labels: { ...record.labels } } : {}),
+        ...(record && Object.keys(record.annotations).length > 0
+          ? { annotations: { ...record.annotations } }
+          : {}),
+      },
+    };
+    this.deps.cache.recordWrite("Namespace", await this.deps.kube.apply(body));
   }
 
   private pruneAsDrift(p: PlannedPrune): PlannedApply {
@@ -341,6 +511,7 @@ export class Reconciler {
     p: Plan,
     conflicts: readonly NamespaceConflict[],
     audit: boolean,
+    status: SecureWorkspaceStatus,
   ): Promise<number> {
     const subject = { name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
     const emits: Array<Promise<void>> = [];
@@ -402,8 +573,38 @@ export class Reconciler {
     const conflictMessage = conflicts.map((c) => c.message).join("; ");
     if (conflicts.length > 0 && conflictMessage !== previousConflict)
       emits.push(e.emit(subject, "Warning", "NamespaceConflict", "Adopt", conflictMessage));
+    const problem = this.problemEvent(ws, p, status);
+    if (problem) emits.push(problem);
     await Promise.all(emits);
     return emits.length;
+  }
+
+  /**
+   * A failed write or an object in the way: one Warning each time what status says changes (not
+   * on every retry), carrying the same message as the Ready condition.
+   */
+  private problemEvent(
+    ws: SecureWorkspace,
+    p: Plan,
+    status: SecureWorkspaceStatus,
+  ): Promise<void> | undefined {
+    const ready = status.conditions?.find((c) => c.type === "Ready");
+    const before = Array.isArray(ws.status?.conditions)
+      ? ws.status.conditions.find((c) => c?.type === "Ready")
+      : undefined;
+    if (ready?.status !== "False" || (ready.reason === before?.reason && ready.message === before?.message))
+      return undefined;
+    const subject = { name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
+    if (ready.reason === "ForeignObjectConflict")
+      return this.deps.events.emit(
+        subject,
+        "Warning",
+        "ForeignObjectConflict",
+        "Apply",
+        p.foreign.map(foreignMessage).join("; "),
+      );
+    if (!WRITE_FAILURE_REASONS.has(ready.reason)) return undefined;
+    return this.deps.events.emit(subject, "Warning", "WriteFailed", "Apply", ready.message);
   }
 
   private outcomeBase(ws: SecureWorkspace): Pick<ReconcileOutcome, "generation" | "now" | "previous"> {
@@ -432,25 +633,27 @@ export class Reconciler {
   /** Deletion: remove what the workspace made, keep (or, with Delete, remove created) namespaces, drop the finalizer. */
   private async finalize(ws: SecureWorkspace): Promise<void> {
     const name = ws.metadata.name;
+    const uid = ws.metadata.uid ?? "";
     if (!(ws.metadata.finalizers ?? []).includes(FINALIZER)) return;
     let writes = 0;
-    const managed = this.deps.cache.managedBy(name);
+    // Only what this workspace created (its uid in the ownerReference), never a forged label.
+    const managed = this.deps.cache.managedBy(name).filter((o) => ownedBy(o, uid));
     await forEachLimited(managed, this.deps.writeConcurrency ?? 8, async (o) => {
       if (
         await this.deps.kube.delete(
           resourceOfKind(o.kind ?? ""),
           o.metadata?.name ?? "",
           o.metadata?.namespace,
+          o.metadata?.uid ? { uid: o.metadata.uid } : {},
         )
       )
         writes++;
     });
-    const deleteCreated = ws.spec?.deletionPolicy === "Delete";
-    const owned = this.deps.cache
-      .ownedNamespaces(name)
-      .filter((ns) => ns.metadata.labels?.[WORKSPACE_LABEL] === name);
+    // The stored spec may no longer validate: read only the one field needed, defensively.
+    const deleteCreated = (ws.spec as { deletionPolicy?: unknown } | undefined)?.deletionPolicy === "Delete";
+    const owned = this.deps.cache.ownedNamespaces(name).filter((ns) => ownsNamespace(ns, name, uid));
     await forEachLimited(owned, this.deps.writeConcurrency ?? 8, async (ns) => {
-      if (deleteCreated && ns.metadata.annotations?.[CREATED_BY_ANNOTATION] === name) {
+      if (deleteCreated && createdNamespace(ns, name, uid)) {
         await this.deps.kube.delete(
           resourceOfKind("Namespace"),
           ns.metadata.name,
@@ -458,7 +661,7 @@ export class Reconciler {
           ns.metadata.uid ? { uid: ns.metadata.uid } : {},
         );
       } else {
-        await this.release(ns.metadata.name, name);
+        await this.release(ns);
       }
       writes++;
     });

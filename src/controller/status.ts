@@ -16,14 +16,31 @@ import type {
 import { controlOf } from "../baseline/index.js";
 import { CONDITION_OF_CONTROL, CONTROL_CATALOGUE } from "../baseline/controls.js";
 import { objectRef, type Control, type DesiredObject } from "../baseline/objects.js";
-import type { PlannedApply } from "./diff.js";
+import type { ForeignObject, PlannedApply } from "./diff.js";
 
 /** A namespace the workspace may not take. */
 export interface NamespaceConflict {
   readonly namespace: string;
-  readonly reason: "OwnedByAnotherWorkspace" | "SystemNamespace";
+  readonly reason: "OwnedByAnotherWorkspace" | "SystemNamespace" | "ProtectedNamespace" | "NotOptedIn";
   readonly message: string;
 }
+
+/** A write the API server refused or that did not take effect. */
+export interface WriteFailure {
+  /** The namespace the object lives in (a Namespace: its own name). */
+  readonly namespace: string;
+  /** The object, `Kind/name`. */
+  readonly object: string;
+  /** The control the object evidences (its status condition). */
+  readonly control: Control;
+  /** A condition reason: Forbidden, AdmissionRefused, Invalid, Conflict, NotFound, Unavailable, WriteIneffective, ... */
+  readonly reason: string;
+  /** The verb and the server's message. */
+  readonly message: string;
+}
+
+/** Failure reasons a retry may fix by itself (no change by a person needed): not Stalled. */
+const TRANSIENT_FAILURES = new Set(["Conflict", "Unavailable", "NotFound"]);
 
 /** Everything one reconcile pass learned, as input to {@link computeStatus}. */
 export interface ReconcileOutcome {
@@ -44,6 +61,29 @@ export interface ReconcileOutcome {
   readonly corrected?: readonly PlannedApply[];
   /** Whether Istio's security API is served (undefined when no Istio is asked for). */
   readonly meshInstalled?: boolean;
+  /** Writes refused or without effect in this pass (the pass is retried with back-off). */
+  readonly failures?: readonly WriteFailure[];
+  /** Objects at the workspace's names that it did not create: left alone, reported. */
+  readonly foreign?: readonly ForeignObject[];
+}
+
+/** `namespace/Kind/name: message` for a list of failures, at most five named. */
+function failureSummary(failures: readonly WriteFailure[]): string {
+  const named = failures.slice(0, 5).map((f) => `${f.namespace}/${f.object}: ${f.message}`);
+  const more = failures.length > 5 ? `; and ${failures.length - 5} more` : "";
+  return `${named.join("; ")}${more}`;
+}
+
+/** What a foreign object is and what to do about it. */
+export function foreignMessage(f: ForeignObject): string {
+  const where = `${f.object.metadata.namespace ?? ""}/${objectRef(f.object)}`;
+  const owner = f.owner ? `its controller is ${f.owner}` : "it has no controller ownerReference";
+  return `${where} was not created by this workspace (${owner}): it is left alone and the baseline's object is missing; delete it and the operator creates its own`;
+}
+
+function foreignSummary(foreign: readonly ForeignObject[]): string {
+  const named = foreign.slice(0, 5).map(foreignMessage);
+  return `${named.join("; ")}${foreign.length > 5 ? `; and ${foreign.length - 5} more` : ""}`;
 }
 
 type ConditionInput = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
@@ -110,6 +150,29 @@ function meshCondition(
   return undefined;
 }
 
+/** A control's condition when a write failed or a foreign object is in the way, else undefined. */
+function blockedCondition(
+  type: string,
+  control: Exclude<Control, "namespace">,
+  o: ReconcileOutcome,
+  linkerdMtls: boolean,
+): ConditionInput | undefined {
+  const failed = (o.failures ?? []).filter(
+    (f) => f.control === control || (linkerdMtls && f.object.startsWith("Namespace/")),
+  );
+  if (failed.length > 0)
+    return {
+      type,
+      status: "False",
+      reason: failed[0]?.reason ?? "WriteFailed",
+      message: failureSummary(failed),
+    };
+  const foreign = (o.foreign ?? []).filter((f) => controlOf(f.object) === control);
+  if (foreign.length > 0)
+    return { type, status: "False", reason: "ForeignObjectConflict", message: foreignSummary(foreign) };
+  return undefined;
+}
+
 function controlCondition(
   control: Exclude<Control, "namespace">,
   o: ReconcileOutcome,
@@ -130,6 +193,8 @@ function controlCondition(
       reason: "NotRequested",
       message: `no ${CONTROL_OBJECTS[control]} requested`,
     };
+  const blocked = blockedCondition(type, control, o, linkerdMtls);
+  if (blocked) return blocked;
   const pending = (o.pending ?? []).filter(
     (p) => controlOf(p.object) === control || (linkerdMtls && p.object.kind === "Namespace"),
   );
@@ -156,12 +221,22 @@ function namespaceStatuses(o: ReconcileOutcome, spec: ResolvedSpec): NamespaceSt
     if (conflict) return { name, ready: false, managedObjects: 0, message: conflict.message };
     if (o.terminating?.includes(name))
       return { name, ready: false, managedObjects: 0, message: "being deleted; it is re-created once gone" };
+    const failed = (o.failures ?? []).filter((f) => f.namespace === name);
+    const foreign = (o.foreign ?? []).filter((f) => f.object.metadata.namespace === name);
     const managedObjects = (o.desired ?? []).filter(
       (d) => d.kind !== "Namespace" && d.metadata.namespace === name,
     ).length;
     const differs = (o.pending ?? []).filter(
       (p) => (p.object.metadata.namespace ?? p.object.metadata.name) === name,
     );
+    if (failed.length > 0)
+      return {
+        name,
+        ready: false,
+        managedObjects,
+        message: `${failed.length} writes failed: ${failureSummary(failed)}`,
+      };
+    if (foreign.length > 0) return { name, ready: false, managedObjects, message: foreignSummary(foreign) };
     return differs.length > 0
       ? { name, ready: false, managedObjects, message: `${differs.length} objects differ from the baseline` }
       : { name, ready: true, managedObjects };
@@ -236,6 +311,40 @@ function readiness(
   spec: ResolvedSpec,
 ): { ready: ConditionInput; reconciling: ConditionInput; stalled: ConditionInput } {
   const total = spec.namespaces.length;
+  const failures = o.failures ?? [];
+  if (failures.length > 0) {
+    const reason = failures[0]?.reason ?? "WriteFailed";
+    const message = `${failures.length} writes failed, retrying with back-off: ${failureSummary(failures)}`;
+    const stuck = failures.some((f) => !TRANSIENT_FAILURES.has(f.reason));
+    return {
+      ready: { type: "Ready", status: "False", reason, message },
+      reconciling: stuck
+        ? {
+            type: "Reconciling",
+            status: "False",
+            reason,
+            message: "retrying with back-off until the cause is gone",
+          }
+        : { type: "Reconciling", status: "True", reason, message: "retrying" },
+      stalled: stuck
+        ? { type: "Stalled", status: "True", reason, message }
+        : { type: "Stalled", status: "False", reason: "Progressing", message: "" },
+    };
+  }
+  const foreign = o.foreign ?? [];
+  if (foreign.length > 0) {
+    const message = foreignSummary(foreign);
+    return {
+      ready: { type: "Ready", status: "False", reason: "ForeignObjectConflict", message },
+      reconciling: {
+        type: "Reconciling",
+        status: "False",
+        reason: "ForeignObjectConflict",
+        message: "waiting for the foreign objects to be removed",
+      },
+      stalled: { type: "Stalled", status: "True", reason: "ForeignObjectConflict", message },
+    };
+  }
   const conflicts = o.conflicts ?? [];
   if (conflicts.length > 0) {
     const message = conflicts.map((c) => c.message).join("; ");
@@ -316,7 +425,11 @@ function readiness(
 /** The status a reconcile pass should leave behind. */
 export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   const prev = o.previous ?? {};
-  let conditions: Condition[] = [...(prev.conditions ?? [])];
+  // A stored status is not validated like a spec (a null, a hand-written list): keep only what
+  // reads as conditions, so a malformed status never wedges the loop.
+  let conditions: Condition[] = (Array.isArray(prev.conditions) ? prev.conditions : []).filter(
+    (c): c is Condition => c !== null && typeof c === "object" && typeof c.type === "string",
+  );
   const set = (c: ConditionInput): void => {
     conditions = setCondition(conditions, c, o.generation, o.now);
   };
@@ -347,7 +460,8 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
     set(controlCondition(control, o, spec));
   const corrected = o.corrected ?? [];
   const last = corrected[corrected.length - 1];
-  const driftCorrections = (prev.driftCorrections ?? 0) + corrected.length;
+  const driftCorrections =
+    (typeof prev.driftCorrections === "number" ? prev.driftCorrections : 0) + corrected.length;
   const status: SecureWorkspaceStatus = {
     observedGeneration: o.generation,
     conditions,

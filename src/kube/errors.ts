@@ -80,3 +80,37 @@ export function retryAfterMs(err: unknown): number | undefined {
     .filter((s): s is number => s !== undefined);
   return seconds.length > 0 ? Math.max(...seconds) * 1000 : undefined;
 }
+
+/** Why a write failed, as a condition reason: what an operator's user can act on. */
+export type WriteFailureReason =
+  /** RBAC said no (403 without an admission policy's message). */
+  | "Forbidden"
+  /** An admission policy or webhook refused the request. */
+  | "AdmissionRefused"
+  /** The object itself was refused (422/400). */
+  | "Invalid"
+  /** Someone else changed or created the object meanwhile (409). */
+  | "Conflict"
+  /** The object (or its namespace) is gone (404). */
+  | "NotFound"
+  /** The API server did not answer, or answered 429/5xx, after the client's retries. */
+  | "Unavailable"
+  /** Anything else. */
+  | "WriteFailed";
+
+/** Whether the server's message says an admission plugin (a policy or a webhook) refused the request. */
+function refusedByAdmission(message: string): boolean {
+  return /ValidatingAdmissionPolicy|admission webhook|denied (the )?request/i.test(message);
+}
+
+/** Classifies a failed write for status (see {@link WriteFailureReason}). */
+export function writeFailureReason(err: unknown): WriteFailureReason {
+  if (isTransient(err)) return "Unavailable";
+  if (!(err instanceof ApiError)) return "WriteFailed";
+  const admission = refusedByAdmission(err.serverMessage);
+  if (err.statusCode === 403) return admission ? "AdmissionRefused" : "Forbidden";
+  if (err.statusCode === 422 || err.statusCode === 400) return admission ? "AdmissionRefused" : "Invalid";
+  if (err.statusCode === 409) return "Conflict";
+  if (err.statusCode === 404) return "NotFound";
+  return "WriteFailed";
+}

@@ -254,7 +254,7 @@ describe("inSync", () => {
 
 describe("plan", () => {
   it("is empty when every desired object is in place as last applied", () => {
-    expect(plan(DESIRED, inPlace(), [], true)).to.deep.equal({ apply: [], prune: [] });
+    expect(plan(DESIRED, inPlace(), [], true)).to.deep.equal({ apply: [], prune: [], foreign: [] });
   });
 
   it("creates every object of a new workspace as Missing, not drift", () => {

@@ -42,7 +42,7 @@ const OPERATOR_NS = "secure-workspace-system";
 
 /** One request the reconciler made. */
 interface Write {
-  readonly verb: "apply" | "apply-status" | "delete";
+  readonly verb: "apply" | "apply-status" | "delete" | "create";
   readonly kind: string;
   readonly name: string;
   readonly namespace?: string;
@@ -63,6 +63,12 @@ class FakeKube {
       body: obj,
     });
     return Promise.resolve({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
+  }
+
+  async create(obj: KubeObject): Promise<KubeObject> {
+    this.writes.push({ verb: "create", kind: obj.kind, name: obj.metadata.name, body: obj });
+    const uid = `00000000-0000-4000-8000-${String(++this.rv).padStart(12, "0")}`;
+    return Promise.resolve({ ...obj, metadata: { ...obj.metadata, uid, resourceVersion: String(this.rv) } });
   }
 
   async applyStatus(obj: KubeObject): Promise<KubeObject> {
