@@ -9,6 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { Manager, type ManagerLog } from "../../../src/controller/manager.js";
 import { KubeClient, type KubeObject } from "../../../src/kube/client.js";
+import { Metrics } from "../../../src/observability/metrics.js";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
 import { adminKubeConfig } from "../../harness/test-env.js";
 import { installCrd } from "./crd.js";
@@ -83,6 +84,12 @@ export function captureLog(): CapturedLog {
 export interface RunningOperator {
   readonly manager: Manager;
   readonly log: CapturedLog;
+  readonly metrics: Metrics;
+  /**
+   * How many requests the API server answered with `code` (e.g. 403), from the operator's own
+   * request metric (by verb, summed): the server's answer, not a guess from log text.
+   */
+  answers(code: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -91,9 +98,11 @@ export async function startOperator(
   options: { workers?: number; resyncPeriodMs?: number } = {},
 ): Promise<RunningOperator> {
   const log = captureLog();
+  const metrics = new Metrics({ processMetrics: false });
   const manager = new Manager({
     kc: await operatorKubeConfig(),
     log,
+    metrics,
     workers: options.workers ?? 4,
     resyncPeriodMs: options.resyncPeriodMs ?? 0,
     operatorNamespace: OPERATOR_NAMESPACE,
@@ -104,6 +113,13 @@ export async function startOperator(
   return {
     manager,
     log,
+    metrics,
+    async answers(code: number): Promise<number> {
+      const metric = await metrics.registry.getSingleMetric("secureworkspace_api_requests_total")?.get();
+      return (metric?.values ?? [])
+        .filter((v) => v.labels["code"] === String(code))
+        .reduce((sum, v) => sum + v.value, 0);
+    },
     async stop(): Promise<void> {
       controller.abort();
       await running;
