@@ -2,6 +2,8 @@
  * The operator's configuration from flags and environment (flags win), parsed and validated
  * once at start into a typed object; a bad value is one clear line, never a stack trace.
  */
+import { DEFAULT_PROTECTED_NAMESPACES } from "./api/constants.js";
+import { isNamespacePattern } from "./api/protected.js";
 
 /** Validated settings. */
 export interface OperatorConfig {
@@ -20,6 +22,11 @@ export interface OperatorConfig {
   readonly inCluster: boolean;
   readonly watchTimeoutSeconds: number;
   readonly shutdownGraceMs: number;
+  /**
+   * Patterns (`*` matches any run of characters) of namespaces never created or adopted, besides
+   * kube-system, kube-public, kube-node-lease, default and the operator's own, which always are.
+   */
+  readonly protectedNamespaces: readonly string[];
 }
 
 /** A configuration error (exit code 2). */
@@ -87,6 +94,12 @@ export const SETTINGS: readonly Setting[] = [
     fallback: "10s",
     help: "time in-flight reconciles get on SIGTERM",
   },
+  {
+    flag: "protected-namespaces",
+    env: "SWS_PROTECTED_NAMESPACES",
+    fallback: DEFAULT_PROTECTED_NAMESPACES.join(","),
+    help: "namespaces never created or adopted, comma-separated, * = any run of characters (kube-system, kube-public, kube-node-lease, default and --namespace always are)",
+  },
 ];
 
 /** Parses "500ms", "30s", "10m", "1h" or plain milliseconds. */
@@ -138,6 +151,23 @@ function bool(value: string, name: string): boolean {
   return oneOf(value, name, ["true", "false"]) === "true";
 }
 
+/**
+ * A comma-separated list of namespace patterns ("" is none); spaces around commas are ignored,
+ * duplicates dropped. Each pattern must be a DNS-1123 label in which `*` may stand anywhere.
+ */
+export function parseNamespacePatterns(value: string, name: string): readonly string[] {
+  if (value.trim() === "") return [];
+  const patterns = value.split(",").map((p) => p.trim());
+  for (const pattern of patterns)
+    if (!isNamespacePattern(pattern))
+      throw new ConfigError(
+        pattern === ""
+          ? `--${name}: "${value}" has an empty pattern (remove the extra comma)`
+          : `--${name}: "${pattern}" is not a namespace pattern (lower-case letters, digits, '-' and '*', at most 63, e.g. kube-*,*-system)`,
+      );
+  return [...new Set(patterns)];
+}
+
 /** Help text listing every flag. */
 export function usage(): string {
   return [
@@ -172,5 +202,6 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ope
     inCluster: bool(get("in-cluster"), "in-cluster"),
     watchTimeoutSeconds: Math.max(1, Math.round(parseDuration(get("watch-timeout"), "watch-timeout") / 1000)),
     shutdownGraceMs: parseDuration(get("shutdown-grace"), "shutdown-grace"),
+    protectedNamespaces: parseNamespacePatterns(get("protected-namespaces"), "protected-namespaces"),
   };
 }

@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     leaderElection: { enabled: config.leaderElect, leaseName: config.leaseName, identity },
     watchTimeoutSeconds: config.watchTimeoutSeconds,
     shutdownGraceMs: config.shutdownGraceMs,
+    protectedNamespaces: config.protectedNamespaces,
   });
   const health = await startHealthServer({
     port: config.healthPort,
@@ -69,8 +70,13 @@ async function main(): Promise<number> {
       log.info("shutting down", { signal });
       stop.abort();
     });
-  const outcome = await manager.run(stop.signal);
-  await health.close();
+  let outcome: "stopped" | "lost";
+  try {
+    // A failed start (e.g. an admission policy that exempts another identity) ends here too.
+    outcome = await manager.run(stop.signal);
+  } finally {
+    await health.close();
+  }
   // A replica that lost its lease exits non-zero so its supervisor restarts it as a standby.
   return outcome === "lost" ? 1 : 0;
 }

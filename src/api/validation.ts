@@ -4,7 +4,12 @@
  * objects stored before a rule existed, so a bad object becomes a Stalled condition, never a crash.
  */
 import { isIP } from "node:net";
-import { isProtectedAnnotationKey, isProtectedLabelKey, SYSTEM_NAMESPACES } from "./constants.js";
+import {
+  isBroadGroup,
+  isProtectedAnnotationKey,
+  isProtectedLabelKey,
+  SYSTEM_NAMESPACES,
+} from "./constants.js";
 import type { Problem } from "./problems.js";
 import { parseQuantity } from "./quantity.js";
 import type { EgressAllowance, IngressAllowance, PolicyPort, SecureWorkspaceSpec } from "./types.js";
@@ -243,6 +248,26 @@ function checkNamespaces(spec: SecureWorkspaceSpec, out: Problem[]): void {
   });
 }
 
+const NAMESPACE_SERVICE_ACCOUNTS = "system:serviceaccounts:";
+
+/** Who a broad group stands for, in the words of the CRD's message. */
+function broadGroupMembers(name: string): string {
+  if (name === "system:authenticated") return "every authenticated user";
+  if (name === "system:unauthenticated") return "every anonymous request";
+  if (name === "system:masters") return "the cluster superusers";
+  if (name === "system:serviceaccounts") return "every ServiceAccount in the cluster";
+  return `every ServiceAccount in namespace ${name.slice(NAMESPACE_SERVICE_ACCOUNTS.length)}`;
+}
+
+/**
+ * Why a Group subject may not be bound (it is one of the broad system groups, see isBroadGroup),
+ * or undefined. The same words as the CRD's CEL message, so `sws validate` and admission agree.
+ */
+export function broadGroupProblem(name: string): string | undefined {
+  if (!isBroadGroup(name)) return undefined;
+  return `Group ${name} binds ${broadGroupMembers(name)}: bind named users, groups or ServiceAccounts instead`;
+}
+
 function checkRbac(spec: SecureWorkspaceSpec, out: Problem[]): void {
   (spec.rbac?.bindings ?? []).forEach((b, i) => {
     const at = `spec.rbac.bindings[${i}]`;
@@ -257,6 +282,8 @@ function checkRbac(spec: SecureWorkspaceSpec, out: Problem[]): void {
         out.push({ path: `${sat}.namespace`, message: "is required for a ServiceAccount" });
       if (s.kind !== "ServiceAccount" && s.namespace)
         out.push({ path: `${sat}.namespace`, message: `must be empty for a ${s.kind}` });
+      const broad = s.kind === "Group" && typeof s.name === "string" ? broadGroupProblem(s.name) : undefined;
+      if (broad) out.push({ path: `${sat}.name`, message: broad });
     });
   });
 }

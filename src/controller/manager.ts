@@ -1,14 +1,16 @@
 /**
  * Wires the loop: caches → event routing → work queue → reconciler, with a periodic resync,
  * optional leader election and one AbortSignal for start and stop.
- * Start order: caches, wait for sync, leader election, workers. Stop in reverse.
+ * Start order: identity check (the installed admission policies must exempt who we run as),
+ * caches, wait for sync, leader election, workers. Stop in reverse.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { WORKSPACE_LABEL } from "../api/constants.js";
+import { DEFAULT_PROTECTED_NAMESPACES, WORKSPACE_LABEL } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { KubeClient, type KubeObject } from "../kube/client.js";
 import { errorMessage, isTransient, retryAfterMs } from "../kube/errors.js";
+import { checkIdentity, IdentityError } from "../kube/identity.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ClusterCache, type CacheEventType } from "./cache.js";
@@ -62,6 +64,16 @@ export interface ManagerOptions {
   readonly watchTimeoutSeconds?: number;
   /** How long shutdown waits for in-flight reconciles (default 10 s). */
   readonly shutdownGraceMs?: number;
+  /**
+   * Patterns (`*` = any run of characters) of namespaces never created or adopted, besides the
+   * system namespaces and operatorNamespace, which always are (default kube-*, default, *-system).
+   */
+  readonly protectedNamespaces?: readonly string[];
+  /**
+   * Check at start that the installed admission policies exempt the identity the operator runs as
+   * (default true); a tamper policy that exempts someone else fails the start.
+   */
+  readonly checkIdentity?: boolean;
 }
 
 /** The running operator. */
@@ -123,6 +135,7 @@ export class Manager {
       mesh: new MeshDetector(this.kube),
       events,
       operatorNamespace: options.operatorNamespace ?? "secure-workspace-system",
+      protectedNamespaces: options.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES,
       onReport: (r) => this.onReport(r),
     });
     this.cache.onChange((kind, type, obj, routine) => this.route(kind, type, obj, routine));
@@ -146,6 +159,17 @@ export class Manager {
    */
   async run(signal: AbortSignal): Promise<"stopped" | "lost"> {
     const { log } = this.options;
+    try {
+      await this.checkIdentity(signal);
+    } catch (err) {
+      // Nothing has started yet: only the client's sockets to free.
+      this.kube.close();
+      throw err;
+    }
+    if (signal.aborted) {
+      this.kube.close();
+      return "stopped";
+    }
     await this.cache.start();
     this.started = true;
     await this.cache.waitForSync(signal).catch((err: unknown) => {
@@ -198,6 +222,19 @@ export class Manager {
     workers.abort();
     await this.stop();
     return lost ? "lost" : "stopped";
+  }
+
+  /**
+   * Before any informer: learn who we run as and whether the installed admission policies let
+   * that identity write. Throws {@link IdentityError} when the tamper policy exempts someone else.
+   */
+  private async checkIdentity(signal: AbortSignal): Promise<void> {
+    if (this.options.checkIdentity === false) return;
+    const { log } = this.options;
+    const check = await checkIdentity(this.kube, signal);
+    for (const warning of check.warnings) log.warn("admission policy check", { warning });
+    if (check.error !== undefined) throw new IdentityError(check.error);
+    log.info("identity", { username: check.username, policies: check.policies });
   }
 
   private startWorkers(signal: AbortSignal): void {

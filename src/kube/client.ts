@@ -224,6 +224,22 @@ export class KubeClient {
     return answer.status.token;
   }
 
+  /**
+   * Who the API server thinks this client is (a SelfSubjectReview, authentication.k8s.io/v1):
+   * the username admission policies compare, e.g. system:serviceaccount:<namespace>:<name>.
+   */
+  async whoAmI(): Promise<{ username: string; groups: string[] }> {
+    const answer = await this.send<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>({
+      verb: "create",
+      method: "POST",
+      path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+    });
+    const info = answer.status?.userInfo;
+    if (typeof info?.username !== "string") throw new Error("SelfSubjectReview answered without a username");
+    return { username: info.username, groups: info.groups ?? [] };
+  }
+
   /** Frees sockets. */
   close(): void {
     this.agent?.destroy();

@@ -10,6 +10,8 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "../../src/api/constants.js";
 import { repoRoot } from "../../src/api/schema.js";
+import type { SecureWorkspaceSpec } from "../../src/api/types.js";
+import { broadGroupProblem, validateSpec } from "../../src/api/validation.js";
 import { adminKubeConfig } from "../harness/test-env.js";
 import { installCrd } from "./support/crd.js";
 
@@ -342,6 +344,35 @@ const corpus: BadCase[] = [
     field: "spec.rbac.bindings[0].subjects[0].namespace",
   },
   {
+    name: "a binding to Group system:authenticated (every user)",
+    mutate: (w) => (subject(w, 0)["name"] = "system:authenticated"),
+    field: "spec.rbac.bindings[0].subjects[0].name",
+  },
+  {
+    name: "a binding to Group system:unauthenticated (anonymous requests)",
+    mutate: (w) => (subject(w, 0)["name"] = "system:unauthenticated"),
+    field: "spec.rbac.bindings[0].subjects[0].name",
+  },
+  {
+    name: "a binding to Group system:serviceaccounts (every ServiceAccount)",
+    mutate: (w) => (subject(w, 0)["name"] = "system:serviceaccounts"),
+    field: "spec.rbac.bindings[0].subjects[0].name",
+  },
+  {
+    name: "a binding to Group system:serviceaccounts:ci (a namespace's ServiceAccounts)",
+    mutate: (w) => (subject(w, 0)["name"] = "system:serviceaccounts:ci"),
+    field: "spec.rbac.bindings[0].subjects[0].name",
+  },
+  {
+    name: "a binding to Group system:masters (the superusers)",
+    mutate: (w) =>
+      (at(w.spec, "rbac", "bindings", 0, "subjects") as unknown as Json[]).push({
+        kind: "Group",
+        name: "system:masters",
+      }),
+    field: "spec.rbac.bindings[0].subjects[2].name",
+  },
+  {
     name: "an unknown subject kind",
     mutate: (w) => (subject(w, 0)["kind"] = "Team"),
     field: "spec.rbac.bindings[0].subjects[0].kind",
@@ -510,6 +541,35 @@ describe("the SecureWorkspace CRD on a real API server", function () {
     expect(message).to.contain(
       "spec.namespaces[1].annotations: Invalid value: annotation key config.linkerd.io/opaque-ports",
     );
+  });
+
+  it("says why a broad group is refused, in the words `sws validate` uses", async () => {
+    for (const name of ["system:authenticated", "system:serviceaccounts:ci"]) {
+      const workspace = validWorkspace("crdv-broad");
+      subject(workspace, 0)["name"] = name;
+      const { code, message } = await refusal(workspace);
+      expect(code, message).to.equal(422);
+      const offline = broadGroupProblem(name) ?? "";
+      expect(offline).to.not.equal("");
+      expect(message).to.contain(`spec.rbac.bindings[0].subjects[0].name: Forbidden: ${offline}`);
+    }
+  });
+
+  it("accepts named groups at the boundary of the broad ones, and Users or ServiceAccounts of those names", async () => {
+    // Group names are compared exactly: only a colon after system:serviceaccounts names a
+    // namespace's group; a User called system:authenticated is not the group.
+    const workspace = validWorkspace("crdv-named-groups");
+    at(workspace.spec, "rbac", "bindings", 0)["subjects"] = [
+      { kind: "Group", name: "team-a" },
+      { kind: "Group", name: "system:serviceaccounts-foo" },
+      { kind: "Group", name: "system:serviceaccountsx" },
+      { kind: "Group", name: "System:Authenticated" },
+      { kind: "Group", name: "system:masters-readonly" },
+      { kind: "User", name: "system:authenticated" },
+      { kind: "ServiceAccount", name: "system-masters", namespace: "ci" },
+    ];
+    await dryRunCreate(workspace, "Strict");
+    expect(validateSpec(workspace.spec as unknown as SecureWorkspaceSpec)).to.deep.equal([]);
   });
 
   it("refuses an unknown field under strict field validation, naming it", async () => {

@@ -43,6 +43,7 @@ describe("loadConfig", () => {
       inCluster: false,
       watchTimeoutSeconds: 300,
       shutdownGraceMs: 10_000,
+      protectedNamespaces: ["kube-*", "default", "*-system"],
     });
   });
 
@@ -61,6 +62,7 @@ describe("loadConfig", () => {
       SWS_IN_CLUSTER: "true",
       SWS_WATCH_TIMEOUT: "1m",
       SWS_SHUTDOWN_GRACE: "2s",
+      SWS_PROTECTED_NAMESPACES: "kube-*,infra-*",
     });
     expect(config).to.deep.equal({
       workers: 8,
@@ -76,6 +78,7 @@ describe("loadConfig", () => {
       inCluster: true,
       watchTimeoutSeconds: 60,
       shutdownGraceMs: 2000,
+      protectedNamespaces: ["kube-*", "infra-*"],
     });
   });
 
@@ -113,6 +116,20 @@ describe("loadConfig", () => {
 
   it("turns an empty KUBECONFIG into no kubeconfig", () => {
     expect(load([], { KUBECONFIG: "" }).kubeconfig).to.be.undefined;
+  });
+
+  it("reads protected namespace patterns, trimming spaces and dropping duplicates", () => {
+    expect(load(["--protected-namespaces", "kube-*, *-system ,kube-*"]).protectedNamespaces).to.deep.equal([
+      "kube-*",
+      "*-system",
+    ]);
+    expect(load(["--protected-namespaces=team-*-prod"]).protectedNamespaces).to.deep.equal(["team-*-prod"]);
+    expect(load([], { SWS_PROTECTED_NAMESPACES: "*" }).protectedNamespaces).to.deep.equal(["*"]);
+  });
+
+  it("reads an empty protected namespace list as none beyond those always protected", () => {
+    expect(load(["--protected-namespaces="]).protectedNamespaces).to.deep.equal([]);
+    expect(load([], { SWS_PROTECTED_NAMESPACES: " " }).protectedNamespaces).to.deep.equal([]);
   });
 
   it("returns help for --help, whatever else is given", () => {
@@ -159,6 +176,26 @@ describe("loadConfig", () => {
       expect(configError([], { SWS_SHUTDOWN_GRACE: "1d" })).to.equal(
         '--shutdown-grace: "1d" is not a duration (e.g. 30s, 10m)',
       );
+    });
+
+    it("a protected namespace pattern that is no DNS label with stars, or an empty one", () => {
+      const hint = "(lower-case letters, digits, '-' and '*', at most 63, e.g. kube-*,*-system)";
+      expect(configError(["--protected-namespaces", "kube-*,Team-A"])).to.equal(
+        `--protected-namespaces: "Team-A" is not a namespace pattern ${hint}`,
+      );
+      expect(configError([], { SWS_PROTECTED_NAMESPACES: "kube.system" })).to.equal(
+        `--protected-namespaces: "kube.system" is not a namespace pattern ${hint}`,
+      );
+      expect(configError(["--protected-namespaces", "team-?"])).to.equal(
+        `--protected-namespaces: "team-?" is not a namespace pattern ${hint}`,
+      );
+      expect(configError(["--protected-namespaces", `${"a".repeat(64)}`])).to.contain(
+        "is not a namespace pattern",
+      );
+      expect(configError(["--protected-namespaces", "kube-*,,default"])).to.equal(
+        '--protected-namespaces: "kube-*,,default" has an empty pattern (remove the extra comma)',
+      );
+      expect(configError(["--protected-namespaces", "kube-*,"])).to.contain("has an empty pattern");
     });
 
     it("an unknown flag", () => {

@@ -5,8 +5,10 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { parse } from "yaml";
 import { repoRoot } from "../../../src/api/schema.js";
-import type { SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
+import { BROAD_GROUPS, isBroadGroup } from "../../../src/api/constants.js";
+import type { SecureWorkspace, SecureWorkspaceSpec, Subject } from "../../../src/api/types.js";
 import {
+  broadGroupProblem,
   cidrProblem,
   isCidr,
   isDns1123Label,
@@ -314,6 +316,71 @@ describe("validateSpec", () => {
         { path: "spec.rbac.bindings[1].subjects[1].namespace", message: "must be empty for a User" },
         { path: "spec.rbac.bindings[1].subjects[2].name", message: "is required" },
       ]);
+    });
+
+    /** The problems of one binding of `subjects` to edit. */
+    const subjectProblems = (...subjects: Subject[]): ReturnType<typeof validateSpec> =>
+      validateSpec(withNamespace({ rbac: { bindings: [{ role: "edit", subjects }] } }));
+
+    it("refuses every broad system group as a Group subject, naming the field and why", () => {
+      const cases: Array<[string, string]> = [
+        ["system:authenticated", "every authenticated user"],
+        ["system:unauthenticated", "every anonymous request"],
+        ["system:serviceaccounts", "every ServiceAccount in the cluster"],
+        ["system:serviceaccounts:ci", "every ServiceAccount in namespace ci"],
+        ["system:masters", "the cluster superusers"],
+      ];
+      for (const [name, who] of cases)
+        expect(
+          subjectProblems({ kind: "Group", name: "team-a" }, { kind: "Group", name }),
+          name,
+        ).to.deep.equal([
+          {
+            path: "spec.rbac.bindings[0].subjects[1].name",
+            message: `Group ${name} binds ${who}: bind named users, groups or ServiceAccounts instead`,
+          },
+        ]);
+    });
+
+    it("accepts named groups next to the broad ones: team-a, system:serviceaccounts-foo, other case", () => {
+      // Only an exact name, or a colon after system:serviceaccounts (a namespace's group), is broad:
+      // the authorizer compares group names exactly, so these are ordinary groups.
+      for (const name of [
+        "team-a",
+        "system:serviceaccounts-foo",
+        "system:serviceaccountsx",
+        "System:Authenticated",
+        "system:authenticated:x",
+        "system:masters-readonly",
+        "oidc:system:masters",
+      ])
+        expect(subjectProblems({ kind: "Group", name }), name).to.deep.equal([]);
+    });
+
+    it("refuses only Group subjects: a User or ServiceAccount of the same name is not the group", () => {
+      expect(
+        subjectProblems(
+          { kind: "User", name: "system:authenticated" },
+          { kind: "ServiceAccount", name: "system:masters", namespace: "ci" },
+        ),
+      ).to.deep.equal([]);
+    });
+
+    it("refuses a Group exactly when isBroadGroup says so (any name, any prefix)", () => {
+      const name = fc.oneof(
+        fc.string({ maxLength: 30 }).filter((n) => n.length > 0),
+        fc.constantFrom(...BROAD_GROUPS),
+        fc.string({ maxLength: 20 }).map((n) => `system:serviceaccounts:${n}`),
+        fc.string({ maxLength: 20 }).map((n) => `system:${n}`),
+      );
+      fc.assert(
+        fc.property(name, (n) => {
+          const problems = subjectProblems({ kind: "Group", name: n });
+          expect(problems.length, n).to.equal(isBroadGroup(n) ? 1 : 0);
+          expect(broadGroupProblem(n) !== undefined).to.equal(isBroadGroup(n));
+        }),
+        { numRuns: 500 },
+      );
     });
   });
 
