@@ -1,28 +1,47 @@
 /**
  * config/ as a platform team installs it, against the real API server: the kustomization
  * (`kubectl apply -k config/`), the Deployment's pod under Pod Security "restricted", and tamper
- * protection by the ValidatingAdmissionPolicy while the operator runs under its own token.
+ * protection by the ValidatingAdmissionPolicy while the operator runs under its own token,
+ * confined by the second policy (operator-confinement-policy.yaml) to its workspaces.
  *
- * The policy binds cluster-wide and spares nobody but the operator and the control plane (not
- * system:masters, which the other suites use to play "another user"), so this suite removes it
+ * The policies bind cluster-wide and spare nobody but the operator and the control plane (not
+ * system:masters, which the other suites use to play "another user"), so this suite removes them
  * again in `after`, whatever happened. The local cluster's kube-controller-manager runs as the
  * admin user, not as the exempt controller identities: while the policy is installed, a
  * namespace holding managed objects cannot be deleted here, so namespaces go after the policy.
+ * The attacks on the trust boundary under other identities are in security-admission.test.ts.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { expect } from "chai";
-import { NAMES } from "../../src/api/constants.js";
+import {
+  CREATED_BY_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  NAMES,
+  OWNER_UID_ANNOTATION,
+  WORKSPACE_LABEL,
+} from "../../src/api/constants.js";
 import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { ApiError } from "../../src/kube/errors.js";
 import { resourceOfKind } from "../../src/kube/resources.js";
-import { controlPlaneBinaries, repoRoot } from "../harness/control-plane-binaries.js";
-import { adminKubeConfig, testEnv } from "../harness/test-env.js";
+import { testEnv } from "../harness/test-env.js";
 import { waitFor } from "../support/wait.js";
+import {
+  CONFINEMENT_POLICY,
+  createIfAbsent,
+  installAdmissionPolicies,
+  KUBECTL,
+  kubectl,
+  refusal,
+  removeAdmissionPolicies,
+  serviceAccountClient,
+  TAMPER_POLICY,
+  typeCheck,
+} from "./support/admission.js";
 import {
   adminClient,
   configDocs,
@@ -34,77 +53,16 @@ import {
 } from "./support/operator.js";
 import { deleteWorkspace, getObject, waitReady, workspace } from "./support/workspaces.js";
 
-const KUBECTL = process.env["KUBECTL"] ?? "kubectl";
-const POLICY = "secure-workspace-tamper-protection";
+const POLICY = TAMPER_POLICY;
 const WS = "vap-guarded";
 const NS = "vap-guarded-a";
 const USERS_NS = "vap-e2e-users";
 const TENANT_SA = "tenant";
 const EDITOR_SA = "namespace-editor";
 const EDITOR_ROLE = "vap-e2e-namespace-editor";
-const PROBE_NS = "vap-e2e-probe";
 const REFUSAL = `is managed by SecureWorkspace ${WS}: change the SecureWorkspace instead`;
 
 const execFileAsync = promisify(execFile);
-
-/** Runs kubectl against the test cluster (admin unless another kubeconfig is given). */
-async function kubectl(
-  args: string[],
-  kubeconfig = testEnv().kubeconfigPath,
-): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await execFileAsync(KUBECTL, ["--kubeconfig", kubeconfig, ...args], {
-      cwd: repoRoot(),
-      maxBuffer: 32 * 1024 * 1024,
-      timeout: 120_000,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`kubectl ${args.join(" ")} failed: ${e.stderr || e.message}\n${e.stdout ?? ""}`, {
-      cause: err,
-    });
-  }
-}
-
-/** The ApiError a request was refused with (fails the test when it was accepted). */
-async function refusal(request: Promise<unknown>): Promise<ApiError> {
-  try {
-    await request;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error("expected the API server to refuse the request, but it was accepted");
-}
-
-/** Creates an object unless it exists (a reused `make cluster` may hold it from an earlier run). */
-async function createIfAbsent(client: KubeClient, obj: KubeObject): Promise<void> {
-  try {
-    await client.create(obj);
-  } catch (err) {
-    if (!(err instanceof ApiError && err.statusCode === 409)) throw err;
-  }
-}
-
-/** A client that authenticates as a ServiceAccount (a real TokenRequest token), and its kubeconfig. */
-async function serviceAccountClient(
-  admin: KubeClient,
-  namespace: string,
-  name: string,
-): Promise<{ client: KubeClient; kc: KubeConfig }> {
-  const token = await admin.requestToken(namespace, name, 3600);
-  const cluster = adminKubeConfig().getCurrentCluster();
-  if (!cluster) throw new Error("admin kubeconfig has no cluster");
-  const user = `${namespace}-${name}`;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: user, token }],
-    contexts: [{ name: user, cluster: cluster.name, user }],
-    currentContext: user,
-  });
-  return { client: new KubeClient(kc, { fieldManager: `e2e-${name}` }), kc };
-}
 
 /** The Deployment's pod template as a Pod in the operator namespace. */
 function templatePod(): KubeObject {
@@ -123,88 +81,6 @@ function templatePod(): KubeObject {
     },
     spec: template.spec,
   };
-}
-
-/** The probe namespace, labelled as ours, with `labels` added. */
-function probeNamespace(labels: Record<string, string> = {}): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: {
-      name: PROBE_NS,
-      labels: { "app.kubernetes.io/managed-by": "secure-workspace-operator", ...labels },
-    },
-  };
-}
-
-/** Whether the tamper-protection policy is in force: a dry-run change of a protected label is refused. */
-async function policyRefuses(admin: KubeClient): Promise<boolean> {
-  try {
-    await admin.apply(probeNamespace({ "pod-security.kubernetes.io/enforce": "privileged" }), {
-      dryRun: true,
-    });
-    return false;
-  } catch (err) {
-    if (err instanceof ApiError && err.statusCode === 403 && err.serverMessage.includes(POLICY)) return true;
-    throw err;
-  }
-}
-
-interface PolicyStatus {
-  metadata: { generation: number };
-  status?: {
-    observedGeneration?: number;
-    typeChecking?: { expressionWarnings?: Array<{ fieldRef: string; warning: string }> };
-  };
-}
-
-/**
- * The policy's status.typeChecking, from kube-controller-manager's type checker (CEL checked
- * against each matched kind's schema). The local cluster does not run that controller, so this
- * starts one just for it, and stops it again. Istio's kinds are checked only when another suite
- * has installed their CRDs (this one does not: the reconcile suite expects them absent at first);
- * the expressions read only object metadata, the same in every kind.
- */
-async function typeCheck(): Promise<PolicyStatus["status"]> {
-  const bins = controlPlaneBinaries();
-  const child = spawn(
-    bins.controllerManager,
-    [
-      `--kubeconfig=${testEnv().kubeconfigPath}`,
-      "--secure-port=0",
-      "--leader-elect=false",
-      "--controllers=validatingadmissionpolicy-status-controller",
-    ],
-    { stdio: "ignore" },
-  );
-  // A failed start surfaces as the wait's timeout below, with the last status seen.
-  child.once("error", () => undefined);
-  try {
-    let last: PolicyStatus | undefined;
-    await waitFor(
-      async () => {
-        last = JSON.parse(
-          (await kubectl(["get", "validatingadmissionpolicy", POLICY, "-o", "json"])).stdout,
-        ) as PolicyStatus;
-        return (
-          last.status?.observedGeneration === last.metadata.generation &&
-          last.status.typeChecking !== undefined
-        );
-      },
-      {
-        timeoutMs: 90_000,
-        intervalMs: 500,
-        message: () => `typeChecking of ${POLICY}; last status ${JSON.stringify(last?.status ?? null)}`,
-      },
-    );
-    return last?.status;
-  } finally {
-    if (child.pid !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-  }
 }
 
 describe("deployment manifests and tamper protection (real API server)", function () {
@@ -230,6 +106,8 @@ describe("deployment manifests and tamper protection (real API server)", functio
         "service/secure-workspace-operator-metrics",
         `validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY}`,
         `validatingadmissionpolicybinding.admissionregistration.k8s.io/${POLICY}`,
+        `validatingadmissionpolicy.admissionregistration.k8s.io/${CONFINEMENT_POLICY}`,
+        `validatingadmissionpolicybinding.admissionregistration.k8s.io/${CONFINEMENT_POLICY}`,
       ])
         expect(stdout).to.match(new RegExp(`^${object.replace(/\./g, "\\.")} .*\\(server dry run\\)$`, "m"));
       // The operator namespace warns at "restricted": a non-compliant pod template would say so here.
@@ -274,6 +152,13 @@ describe("deployment manifests and tamper protection (real API server)", functio
       expect(await canI("get", "secrets", "-n", "any-team")).to.equal("no");
       expect(await canI("bind", "clusterroles.rbac.authorization.k8s.io/cluster-admin")).to.equal("no");
       expect(await canI("escalate", "clusterroles.rbac.authorization.k8s.io/admin")).to.equal("no");
+      // It reads the two policies that exempt and confine it (a start-up check), and no others.
+      const vap = "validatingadmissionpolicies.admissionregistration.k8s.io";
+      expect(await canI("get", `${vap}/${POLICY}`)).to.equal("yes");
+      expect(await canI("get", `${vap}/${CONFINEMENT_POLICY}`)).to.equal("yes");
+      expect(await canI("get", `${vap}/another-policy`)).to.equal("no");
+      expect(await canI("list", vap)).to.equal("no");
+      expect(await canI("update", `${vap}/${POLICY}`)).to.equal("no");
     });
 
     it("runs the Deployment's pod under Pod Security restricted in the operator namespace", async () => {
@@ -295,7 +180,7 @@ describe("deployment manifests and tamper protection (real API server)", functio
     });
   });
 
-  describe("tamper protection (ValidatingAdmissionPolicy)", () => {
+  describe("tamper protection and operator confinement (ValidatingAdmissionPolicies)", () => {
     let operator: RunningOperator | undefined;
     let tenant: KubeClient;
     let tenantKc: KubeConfig;
@@ -304,22 +189,8 @@ describe("deployment manifests and tamper protection (real API server)", functio
 
     before(async () => {
       scratch = mkdtempSync(path.join(tmpdir(), "sws-vap-"));
-      // A namespace labelled as ours, to probe when the policy is in force (the API server
-      // loads policies asynchronously). DELETE of namespaces is not guarded, so it can go later.
-      await admin.apply(probeNamespace());
-      await kubectl([
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        "--field-manager=e2e-kubectl",
-        "-f",
-        "config/admission-policy.yaml",
-      ]);
-      await waitFor(() => policyRefuses(admin), {
-        timeoutMs: 60_000,
-        intervalMs: 200,
-        message: "the admission policy in force",
-      });
+      // Both policies, as `kubectl apply -k config/` installs them: the operator below runs confined.
+      await installAdmissionPolicies();
 
       operator = await startOperator({ workers: 2 });
       await waitFor(() => operator?.manager.synced, { message: "operator caches synced" });
@@ -378,17 +249,12 @@ describe("deployment manifests and tamper protection (real API server)", functio
           const forbidden = operator.log.lines.filter((l) =>
             JSON.stringify(l.fields ?? {}).includes(": 403 "),
           );
-          expect(forbidden, "the operator was refused (RBAC or the admission policy)").to.deep.equal([]);
+          expect(forbidden, "the operator was refused (RBAC or an admission policy)").to.deep.equal([]);
         }
       } finally {
-        // Other suites edit managed objects as cluster admin: the policy must not outlive this suite.
-        await kubectl(["delete", "-f", "config/admission-policy.yaml", "--ignore-not-found", "--wait=true"]);
-        await waitFor(async () => !(await policyRefuses(admin)), {
-          timeoutMs: 60_000,
-          intervalMs: 200,
-          message: "the admission policy gone",
-        });
-        for (const ns of [PROBE_NS, USERS_NS, NS]) await admin.delete(resourceOfKind("Namespace"), ns);
+        // Other suites edit managed objects as cluster admin: the policies must not outlive this suite.
+        await removeAdmissionPolicies();
+        for (const ns of [USERS_NS, NS]) await admin.delete(resourceOfKind("Namespace"), ns);
         await admin.delete(resourceOfKind("ClusterRoleBinding"), EDITOR_ROLE);
         await admin.delete(resourceOfKind("ClusterRole"), EDITOR_ROLE);
         rmSync(scratch, { recursive: true, force: true });
@@ -396,8 +262,23 @@ describe("deployment manifests and tamper protection (real API server)", functio
     });
 
     it("type-checks cleanly on the API server against every kind it matches", async () => {
-      const status = await typeCheck();
-      expect(status?.typeChecking?.expressionWarnings ?? []).to.deep.equal([]);
+      const status = await typeCheck([POLICY, CONFINEMENT_POLICY]);
+      for (const policy of [POLICY, CONFINEMENT_POLICY])
+        expect(status[policy]?.typeChecking?.expressionWarnings ?? [], policy).to.deep.equal([]);
+    });
+
+    it("lets the confined operator create its namespace: created-by and owner-uid from its POST, labels from its apply", async () => {
+      const ns = await admin.get(resourceOfKind("Namespace"), NS);
+      const ws = await admin.get(resourceOfKind("SecureWorkspace"), WS);
+      expect(ns.metadata.annotations).to.include({
+        [CREATED_BY_ANNOTATION]: WS,
+        [OWNER_UID_ANNOTATION]: ws.metadata.uid,
+      });
+      expect(ns.metadata.labels).to.include({
+        [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+        [WORKSPACE_LABEL]: WS,
+        "pod-security.kubernetes.io/enforce": "restricted",
+      });
     });
 
     it("lets the tenant manage its own NetworkPolicies (RBAC allows it: refusals below are the policy's)", async () => {
