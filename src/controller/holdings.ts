@@ -59,12 +59,10 @@ export interface HoldingContext {
 }
 
 /** Whether a workspace (name, uid) owns a namespace. */
-export function ownsNamespace(ns: NamespaceView, workspace: string, uid: string): boolean {
-  const a = ns.metadata.annotations ?? {};
-  const recorded = a[OWNER_UID_ANNOTATION];
-  if (recorded !== undefined) return uid !== "" && recorded === uid;
-  // Namespaces created before the owner uid was recorded: the created-by mark with our label.
-  return a[CREATED_BY_ANNOTATION] === workspace && ns.metadata.labels?.[WORKSPACE_LABEL] === workspace;
+export function ownsNamespace(ns: NamespaceView, uid: string): boolean {
+  // No fallback to the workspace label or the created-by mark without a uid: both are what a
+  // namespace creator would forge where the admission policies are not installed.
+  return uid !== "" && ns.metadata.annotations?.[OWNER_UID_ANNOTATION] === uid;
 }
 
 /**
@@ -76,7 +74,7 @@ export function createdNamespace(ns: NamespaceView, workspace: string, uid: stri
   return (
     a[CREATED_BY_ANNOTATION] === workspace &&
     a[ADOPTED_FROM_ANNOTATION] === undefined &&
-    ownsNamespace(ns, workspace, uid)
+    ownsNamespace(ns, uid)
   );
 }
 
@@ -92,11 +90,11 @@ export function holdingOf(name: string, current: NamespaceView | undefined, ctx:
     );
   if (!current) return { kind: "create", name };
   if (current.metadata.deletionTimestamp) return { kind: "terminating", name };
-  if (ownsNamespace(current, ctx.workspace, ctx.uid)) return { kind: "owned", name, current };
+  if (ownsNamespace(current, ctx.uid)) return { kind: "owned", name, current };
   const other = current.metadata.labels?.[WORKSPACE_LABEL];
   if (other !== undefined && other !== ctx.workspace) {
     const otherUid = ctx.workspaceUid(other);
-    if (otherUid !== undefined && ownsNamespace(current, other, otherUid))
+    if (otherUid !== undefined && ownsNamespace(current, otherUid))
       return conflict(
         name,
         "OwnedByAnotherWorkspace",

@@ -5,7 +5,7 @@
  * caches, wait for sync, leader election, workers. Stop in reverse.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { DEFAULT_PROTECTED_NAMESPACES, WORKSPACE_LABEL } from "../api/constants.js";
+import { DEFAULT_PROTECTED_NAMESPACES, RESERVED_NAME_PREFIX, WORKSPACE_LABEL } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { KubeClient, type KubeObject } from "../kube/client.js";
@@ -290,6 +290,14 @@ export class Manager {
     // halves reconciles during converge); other workspaces listing a namespace still hear of it
     // (a release frees it for them).
     if (owner && !routine) this.queue.add(owner);
+    // Someone else's object at one of the operator's names (it carries no workspace label): the
+    // workspace that holds the namespace reports it, and creates its own once it is gone.
+    if (!owner && kind !== "Namespace" && obj.metadata.name.startsWith(RESERVED_NAME_PREFIX)) {
+      const holder = this.cache.get("Namespace", undefined, obj.metadata.namespace ?? "")?.metadata.labels?.[
+        WORKSPACE_LABEL
+      ];
+      if (holder) this.queue.add(holder);
+    }
     if (kind === "Namespace")
       for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
   }

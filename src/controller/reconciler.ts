@@ -13,6 +13,7 @@ import {
   OWNER_UID_ANNOTATION,
 } from "../api/constants.js";
 import { checkWorkspace } from "../api/check.js";
+import { isProtectedNamespace } from "../api/protected.js";
 import { applyDefaults, type ResolvedSpec } from "../api/defaults.js";
 import type { Problem } from "../api/problems.js";
 import type { SecureWorkspace, SecureWorkspaceStatus } from "../api/types.js";
@@ -73,17 +74,6 @@ export class WritesFailedError extends Error {
     );
     this.name = "WritesFailedError";
   }
-}
-
-/** Whether a name matches a protected-namespace pattern (`*`: any run of characters). */
-export function matchesPattern(name: string, pattern: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .split("*")
-      .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
-      .join(".*")}$`,
-  );
-  return re.test(name);
 }
 
 /** What a pass did, for logs and metrics (the app layer reports it). */
@@ -304,7 +294,7 @@ export class Reconciler {
 
   private isProtected(name: string): boolean {
     const patterns = this.deps.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES;
-    return patterns.some((p) => matchesPattern(name, p));
+    return isProtectedNamespace(name, patterns, this.deps.operatorNamespace);
   }
 
   /**
@@ -348,7 +338,7 @@ export class Reconciler {
   private namespacesToRelease(name: string, uid: string, held: ReadonlySet<string>): KubeObject[] {
     return this.deps.cache
       .ownedNamespaces(name)
-      .filter((ns) => ownsNamespace(ns, name, uid) && !held.has(ns.metadata.name));
+      .filter((ns) => ownsNamespace(ns, uid) && !held.has(ns.metadata.name));
   }
 
   /**
@@ -651,7 +641,7 @@ export class Reconciler {
     });
     // The stored spec may no longer validate: read only the one field needed, defensively.
     const deleteCreated = (ws.spec as { deletionPolicy?: unknown } | undefined)?.deletionPolicy === "Delete";
-    const owned = this.deps.cache.ownedNamespaces(name).filter((ns) => ownsNamespace(ns, name, uid));
+    const owned = this.deps.cache.ownedNamespaces(name).filter((ns) => ownsNamespace(ns, uid));
     await forEachLimited(owned, this.deps.writeConcurrency ?? 8, async (ns) => {
       if (deleteCreated && createdNamespace(ns, name, uid)) {
         await this.deps.kube.delete(

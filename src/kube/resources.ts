@@ -61,6 +61,18 @@ export const RESOURCES: readonly ResourceType[] = [
     namespaced: false,
   },
   {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicy",
+    plural: "validatingadmissionpolicies",
+    namespaced: false,
+  },
+  {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicyBinding",
+    plural: "validatingadmissionpolicybindings",
+    namespaced: false,
+  },
+  {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     plural: "customresourcedefinitions",
