@@ -33,6 +33,20 @@ export const ADOPT_LABEL = `${GROUP}/adopt`;
  * operator's keys held before adoption (null: absent), put back on release.
  */
 export const ADOPTED_FROM_ANNOTATION = `${GROUP}/adopted-from`;
+/**
+ * On each owned namespace, for the tenant guardrails (admission policies read the request's
+ * namespaceObject, so no webhook and no per-workspace binding is needed); reserved to the operator:
+ * the workspace's namespaces, comma-separated and sorted.
+ */
+export const WORKSPACE_NAMESPACES_ANNOTATION = `${GROUP}/workspace-namespaces`;
+/** The workspace's NetworkPolicy guardrail: WithinWorkspace | SameNamespace | Off (absent: WithinWorkspace). */
+export const GUARDRAIL_NETWORK_POLICY_ANNOTATION = `${GROUP}/guardrail-networkpolicy`;
+/** The workspace's RBAC guardrail: Strict | Off (absent: Strict). */
+export const GUARDRAIL_RBAC_ANNOTATION = `${GROUP}/guardrail-rbac`;
+/** The workspace's mesh guardrail: Strict | Off (absent: Strict). */
+export const GUARDRAIL_MESH_ANNOTATION = `${GROUP}/guardrail-mesh`;
+/** The workspace's Istio mTLS mode (STRICT | PERMISSIVE), present only with provider istio. */
+export const MESH_MTLS_ANNOTATION = `${GROUP}/mesh-mtls`;
 /** Names with this prefix in owned namespaces are reserved to the operator (admission refuses others). */
 export const RESERVED_NAME_PREFIX = "sws-";
 /**
