@@ -1,6 +1,10 @@
 /**
- * Istio objects for an owned namespace: PeerAuthentication (mTLS mode) and an ALLOW
- * AuthorizationPolicy that admits only the workspace's own namespaces (plus declared extras).
+ * Istio objects for an owned namespace: PeerAuthentication (mTLS mode) and a DENY
+ * AuthorizationPolicy that refuses every caller outside the workspace's own namespaces (plus
+ * declared extras). DENY, not ALLOW: Istio evaluates DENY policies before ALLOW ones and a request
+ * that any DENY matches is refused, so no tenant ALLOW policy (rules: [{}]) can widen it; an ALLOW
+ * baseline would be widened by any other ALLOW. A request without a peer identity (plaintext)
+ * has no source namespace, so it is refused too, as it was by the ALLOW form.
  * Linkerd is configured through namespace annotations (see namespace.ts).
  */
 import { NAMES } from "../api/constants.js";
@@ -21,7 +25,11 @@ export function peerAuthentication(ctx: BuildContext, namespace: string): Desire
   ];
 }
 
-/** `sws-allow-workspace` AuthorizationPolicy when istio and authorization mode WorkspaceOnly. */
+/**
+ * `sws-allow-workspace` AuthorizationPolicy when istio and authorization mode WorkspaceOnly: the
+ * contract's name, action DENY from `notNamespaces` = the workspace's namespaces and the declared
+ * allowFromNamespaces.
+ */
 export function authorizationPolicy(ctx: BuildContext, namespace: string): DesiredObject[] {
   const mesh = ctx.spec.serviceMesh;
   if (mesh.provider !== "istio" || mesh.authorization.mode !== "WorkspaceOnly") return [];
@@ -33,7 +41,7 @@ export function authorizationPolicy(ctx: BuildContext, namespace: string): Desir
       apiVersion: ISTIO_SECURITY_API,
       kind: "AuthorizationPolicy",
       metadata: objectMeta(ctx, namespace, NAMES.meshAuthorization),
-      spec: { action: "ALLOW", rules: [{ from: [{ source: { namespaces } }] }] },
+      spec: { action: "DENY", rules: [{ from: [{ source: { notNamespaces: namespaces } }] }] },
     },
   ];
 }

@@ -86,26 +86,46 @@ export function withoutManagedFields(obj: KubeObject): KubeObject {
 }
 
 /**
+ * Kinds whose objects by others in an owned namespace can widen what a workspace allows
+ * (NetworkPolicies, RoleBindings and Istio policies are additive): kept with their spec, indexed
+ * by namespace, for the effective-posture evaluation (baseline/posture.ts).
+ */
+export const POSTURE_KINDS: readonly string[] = [
+  "NetworkPolicy",
+  "RoleBinding",
+  "PeerAuthentication",
+  "AuthorizationPolicy",
+];
+
+/**
  * What the cache keeps of an object of a managed kind. The operator's own objects (its label),
  * and anything at a name reserved to it (`sws-*`, which may be someone else's object in the way:
- * never taken over, see diff.ts ownedBy), are kept whole. Every other object of these kinds is
- * reduced to its identity: the watch still sees it come and go, at a few hundred bytes each.
+ * never taken over, see diff.ts ownedBy), are kept whole. Others' objects of the posture kinds
+ * keep what the posture evaluation reads (everything but annotations, where kubectl's
+ * last-applied copy would double their size). Every other object is reduced to its identity.
  */
 export function keptOf(obj: KubeObject): KubeObject {
   const meta = obj.metadata;
   if (meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE || meta.name.startsWith(RESERVED_NAME_PREFIX))
     return obj;
-  const stub: KubeObject = {
-    apiVersion: obj.apiVersion,
-    kind: obj.kind,
-    metadata: {
-      name: meta.name,
-      ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
-      ...(meta.uid !== undefined ? { uid: meta.uid } : {}),
-      ...(meta.resourceVersion !== undefined ? { resourceVersion: meta.resourceVersion } : {}),
-    },
+  const identity = {
+    name: meta.name,
+    ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
+    ...(meta.uid !== undefined ? { uid: meta.uid } : {}),
+    ...(meta.resourceVersion !== undefined ? { resourceVersion: meta.resourceVersion } : {}),
   };
-  return stub;
+  if (POSTURE_KINDS.includes(obj.kind)) {
+    const { metadata: _dropped, ...rest } = obj;
+    return {
+      ...rest,
+      metadata: {
+        ...identity,
+        ...(meta.labels ? { labels: meta.labels } : {}),
+        ...(meta["ownerReferences"] !== undefined ? { ownerReferences: meta["ownerReferences"] } : {}),
+      },
+    };
+  }
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: identity };
 }
 
 /** Informers for workspaces, namespaces and each managed kind. */
@@ -115,6 +135,8 @@ export class ClusterCache {
   private readonly workspaceOfKey = new Map<string, string>();
   private readonly ownWrites = new Map<string, { resourceVersion: string; object: KubeObject | undefined }>();
   private readonly listeners: CacheListener[] = [];
+  /** Objects of the posture kinds by kind, then namespace, then name (references into the stores). */
+  private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -171,6 +193,7 @@ export class ClusterCache {
     this.byWorkspace.clear();
     this.workspaceOfKey.clear();
     this.ownWrites.clear();
+    this.byNamespace.clear();
   }
 
   /** One object, from the cache or, until the cache catches up, from the operator's own last write. */
@@ -198,6 +221,11 @@ export class ClusterCache {
     const r = resourceOfKind(kind);
     const key = objectKey(kind, r.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name);
     this.ownWrites.set(key, { resourceVersion: rv, object: deleted ? undefined : withoutManagedFields(obj) });
+  }
+
+  /** Every object of a posture kind (see POSTURE_KINDS) in a namespace, the operator's own included. */
+  inNamespace(kind: string, namespace: string): KubeObject[] {
+    return [...(this.byNamespace.get(kind)?.get(namespace)?.values() ?? [])].map((o) => this.stamp(kind, o));
   }
 
   /** Every cached object of a kind. */
@@ -296,6 +324,19 @@ export class ClusterCache {
     objects.set(key, this.stamp(kind, obj));
   }
 
+  private indexNamespace(kind: string, type: CacheEventType, obj: KubeObject): void {
+    const ns = obj.metadata.namespace ?? "";
+    let kinds = this.byNamespace.get(kind);
+    if (!kinds) this.byNamespace.set(kind, (kinds = new Map()));
+    let objects = kinds.get(ns);
+    if (type === "delete") {
+      if (objects?.delete(obj.metadata.name) && objects.size === 0) kinds.delete(ns);
+      return;
+    }
+    if (!objects) kinds.set(ns, (objects = new Map()));
+    objects.set(obj.metadata.name, obj);
+  }
+
   private async startKind(kind: string, labelSelector?: string): Promise<void> {
     const r = resourceOfKind(kind);
     const informer = new ResilientInformer<KubeObject>({
@@ -327,6 +368,7 @@ export class ClusterCache {
       informer.on(type, (obj: KubeObject, previous?: KubeObject) => {
         const echo = this.catchUp(kind, type, obj);
         if (managed) this.index(kind, type, obj);
+        if (POSTURE_KINDS.includes(kind)) this.indexNamespace(kind, type, obj);
         const routine = echo || (previous !== undefined && onlyStatusChanged(previous, obj));
         for (const listener of this.listeners) listener(kind, type, obj, routine);
       });

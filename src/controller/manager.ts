@@ -13,7 +13,7 @@ import { errorMessage, isTransient, retryAfterMs } from "../kube/errors.js";
 import { checkIdentity, IdentityError } from "../kube/identity.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
-import { ClusterCache, type CacheEventType } from "./cache.js";
+import { ClusterCache, POSTURE_KINDS, type CacheEventType } from "./cache.js";
 import { LeaderElector } from "./leader-election.js";
 import { MeshDetector } from "./mesh-detector.js";
 import { WorkQueue, type ReconcileResult, type RetryHint } from "./queue.js";
@@ -290,9 +290,14 @@ export class Manager {
     // halves reconciles during converge); other workspaces listing a namespace still hear of it
     // (a release frees it for them).
     if (owner && !routine) this.queue.add(owner);
-    // Someone else's object at one of the operator's names (it carries no workspace label): the
-    // workspace that holds the namespace reports it, and creates its own once it is gone.
-    if (!owner && kind !== "Namespace" && obj.metadata.name.startsWith(RESERVED_NAME_PREFIX)) {
+    // Someone else's object at one of the operator's names (it carries no workspace label), or one
+    // that may widen access (a tenant's NetworkPolicy or RoleBinding): the workspace that holds
+    // the namespace reports it (and creates its own object once the one in the way is gone).
+    if (
+      !owner &&
+      kind !== "Namespace" &&
+      (obj.metadata.name.startsWith(RESERVED_NAME_PREFIX) || POSTURE_KINDS.includes(kind))
+    ) {
       const holder = this.cache.get("Namespace", undefined, obj.metadata.namespace ?? "")?.metadata.labels?.[
         WORKSPACE_LABEL
       ];

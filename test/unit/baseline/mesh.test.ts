@@ -80,9 +80,9 @@ describe("baseline: service mesh", () => {
         kind: "AuthorizationPolicy",
         metadata: managedMeta("sws-allow-workspace", "payments-api"),
         spec: {
-          action: "ALLOW",
+          action: "DENY",
           rules: [
-            { from: [{ source: { namespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] },
+            { from: [{ source: { notNamespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] },
           ],
         },
       },
@@ -97,9 +97,9 @@ describe("baseline: service mesh", () => {
         kind: "AuthorizationPolicy",
         metadata: managedMeta("sws-allow-workspace", "payments-worker"),
         spec: {
-          action: "ALLOW",
+          action: "DENY",
           rules: [
-            { from: [{ source: { namespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] },
+            { from: [{ source: { notNamespaces: ["payments-api", "payments-worker", "istio-ingress"] } }] },
           ],
         },
       },
@@ -111,8 +111,8 @@ describe("baseline: service mesh", () => {
     const objs = render(spec({ provider: "istio" }));
     expect(find(objs, "payments-api", "sws-mtls")?.["spec"]).to.deep.equal({ mtls: { mode: "STRICT" } });
     expect(find(objs, "payments-api", "sws-allow-workspace")?.["spec"]).to.deep.equal({
-      action: "ALLOW",
-      rules: [{ from: [{ source: { namespaces: ["payments-api", "payments-worker"] } }] }],
+      action: "DENY",
+      rules: [{ from: [{ source: { notNamespaces: ["payments-api", "payments-worker"] } }] }],
     });
   });
 
@@ -153,8 +153,8 @@ describe("baseline: service mesh", () => {
     };
     const [policy] = authorizationPolicy(ctx, "payments-api");
     expect(policy?.["spec"]).to.deep.equal({
-      action: "ALLOW",
-      rules: [{ from: [{ source: { namespaces: ["payments-api", "payments-worker", "gateways"] } }] }],
+      action: "DENY",
+      rules: [{ from: [{ source: { notNamespaces: ["payments-api", "payments-worker", "gateways"] } }] }],
     });
   });
 

@@ -465,3 +465,92 @@ describe("plan", () => {
     );
   });
 });
+
+describe("plan: ownership", () => {
+  // As the operator applied them: the desired ownerReference (the workspace's uid) included.
+  const ours = (d: DesiredObject, i: number): ObservedObject => asServerHolds(d, `uid-${i}`);
+  const lookup =
+    (override: (d: DesiredObject, i: number) => ObservedObject | undefined): Lookup =>
+    (kind, namespace, name) => {
+      const i = DESIRED.findIndex(
+        (d) => d.kind === kind && d.metadata.name === name && d.metadata.namespace === namespace,
+      );
+      const d = DESIRED[i];
+      return d ? override(d, i) : undefined;
+    };
+
+  it("reports an object at a desired name without the workspace's controller reference, and never applies it", () => {
+    const decoy = byName("sws-default-deny");
+    const result = plan(
+      DESIRED,
+      lookup((d, i) =>
+        d === decoy
+          ? { metadata: { name: d.metadata.name, namespace: d.metadata.namespace, uid: "tenant" }, spec: {} }
+          : ours(d, i),
+      ),
+      [],
+      true,
+      WORKSPACE.uid,
+    );
+    expect(result.apply).to.deep.equal([]);
+    expect(result.foreign.map((f) => f.object.metadata.name)).to.deep.equal(["sws-default-deny"]);
+  });
+
+  it("names the other controller of a foreign object", () => {
+    const result = plan(
+      DESIRED,
+      lookup((d, i) => {
+        const held = ours(d, i);
+        if (d.metadata.name === "sws-quota")
+          held.metadata = {
+            ...held.metadata,
+            ownerReferences: [{ kind: "SecureWorkspace", name: "team-a", uid: "old-uid", controller: true }],
+          };
+        return held;
+      }),
+      [],
+      true,
+      WORKSPACE.uid,
+    );
+    expect(result.foreign).to.have.length(1);
+    expect(result.foreign[0]?.owner).to.equal("SecureWorkspace/team-a (uid old-uid)");
+  });
+
+  it("never prunes a labelled object the workspace did not create", () => {
+    const forged: ObservedObject = {
+      kind: "NetworkPolicy",
+      apiVersion: "networking.k8s.io/v1",
+      metadata: { name: "allow-all", namespace: "team-a-dev", labels: MANAGED_LABELS, uid: "forged" },
+    };
+    const own: ObservedObject = {
+      ...forged,
+      metadata: {
+        ...forged.metadata,
+        name: "sws-old",
+        uid: "own",
+        ownerReferences: [{ uid: WORKSPACE.uid, controller: true }],
+      },
+    };
+    expect(
+      plan(DESIRED, lookup(ours), [forged, own], true, WORKSPACE.uid).prune.map((p) => p.name),
+    ).to.deep.equal(["sws-old"]);
+  });
+
+  it("re-creates a RoleBinding whose roleRef differs (it cannot change in place)", () => {
+    const desired = desiredStateOf(
+      WORKSPACE,
+      applyDefaults({
+        namespaces: [{ name: "team-a-dev" }],
+        rbac: { bindings: [{ role: "view", subjects: [{ kind: "Group", name: "auditors" }] }] },
+      }),
+    );
+    const rb = desired.find((d) => d.kind === "RoleBinding");
+    if (!rb) throw new Error("no RoleBinding rendered");
+    const held = asServerHolds(rb, "rb-uid");
+    held["roleRef"] = { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" };
+    held.metadata = { ...held.metadata, ownerReferences: [{ uid: WORKSPACE.uid, controller: true }] };
+    const result = plan([rb], () => held, [], true, WORKSPACE.uid);
+    expect(result.apply).to.have.length(1);
+    expect(result.apply[0]?.recreateUid).to.equal("rb-uid");
+  });
+});

@@ -600,3 +600,79 @@ describe("computeStatus", () => {
     });
   });
 });
+
+describe("computeStatus: failures and objects in the way", () => {
+  it("a refused write: Ready=False with the reason and message, Stalled, the control and its NIST ids failing", () => {
+    const status = computeStatus(
+      outcome(
+        { ...MINIMAL, limitRange: { default: { cpu: "500m" } } },
+        {
+          failures: [
+            {
+              namespace: "team-a-dev",
+              object: "LimitRange/sws-limits",
+              control: "quota",
+              reason: "AdmissionRefused",
+              message: "apply: limit ranges are frozen",
+            },
+          ],
+        },
+      ),
+    );
+    expect(brief(condition(status, "Ready"))).to.deep.equal(["Ready", "False", "AdmissionRefused"]);
+    expect(condition(status, "Ready")?.message).to.contain(
+      "team-a-dev/LimitRange/sws-limits: apply: limit ranges are frozen",
+    );
+    expect(brief(condition(status, "Stalled"))).to.deep.equal(["Stalled", "True", "AdmissionRefused"]);
+    expect(brief(condition(status, "QuotaEnforced"))).to.deep.equal([
+      "QuotaEnforced",
+      "False",
+      "AdmissionRefused",
+    ]);
+    expect(control(status, "NIST-800-53:SC-6")?.state).to.equal("NonCompliant");
+    expect(brief(condition(status, "NetworkPolicyEnforced"))?.[1]).to.equal("True");
+    expect(status.observedGeneration).to.equal(3);
+  });
+
+  it("a transient failure (a conflict) keeps Reconciling=True and is not Stalled", () => {
+    const status = computeStatus(
+      outcome(MINIMAL, {
+        failures: [
+          {
+            namespace: "team-a-dev",
+            object: "Namespace/team-a-dev",
+            control: "podSecurity",
+            reason: "Conflict",
+            message: "apply: changed",
+          },
+        ],
+      }),
+    );
+    expect(brief(condition(status, "Reconciling"))).to.deep.equal(["Reconciling", "True", "Conflict"]);
+    expect(brief(condition(status, "Stalled"))?.[1]).to.equal("False");
+  });
+
+  it("a foreign object at a desired name: ForeignObjectConflict on Ready and its control, named", () => {
+    const o = outcome(MINIMAL);
+    const deny = find(o.desired, "NetworkPolicy", "sws-default-deny");
+    const status = computeStatus({ ...o, foreign: [{ object: deny }] });
+    expect(brief(condition(status, "Ready"))).to.deep.equal(["Ready", "False", "ForeignObjectConflict"]);
+    expect(condition(status, "NetworkPolicyEnforced")?.message).to.contain(
+      "team-a-dev/NetworkPolicy/sws-default-deny",
+    );
+    expect(control(status, "NIST-800-53:SC-7")?.state).to.equal("NonCompliant");
+  });
+
+  it("a malformed stored status (null or junk conditions, a string counter) does not break the computation", () => {
+    const previous = { conditions: null, driftCorrections: "many" } as unknown as SecureWorkspaceStatus;
+    const status = computeStatus(outcome(MINIMAL, { previous }));
+    expect(brief(condition(status, "Ready"))).to.deep.equal(["Ready", "True", "Enforced"]);
+    expect(status.driftCorrections).to.equal(0);
+    const junk = {
+      conditions: [null, 7, { type: "Ready", status: "True" }],
+    } as unknown as SecureWorkspaceStatus;
+    expect(brief(condition(computeStatus(outcome(MINIMAL, { previous: junk })), "Ready"))?.[1]).to.equal(
+      "True",
+    );
+  });
+});
