@@ -115,9 +115,8 @@ export function keptOf(obj: KubeObject): KubeObject {
     ...(meta.resourceVersion !== undefined ? { resourceVersion: meta.resourceVersion } : {}),
   };
   if (POSTURE_KINDS.includes(obj.kind)) {
-    const { metadata: _dropped, ...rest } = obj;
     return {
-      ...rest,
+      ...obj,
       metadata: {
         ...identity,
         ...(meta.labels ? { labels: meta.labels } : {}),
@@ -327,13 +326,13 @@ export class ClusterCache {
   private indexNamespace(kind: string, type: CacheEventType, obj: KubeObject): void {
     const ns = obj.metadata.namespace ?? "";
     let kinds = this.byNamespace.get(kind);
-    if (!kinds) this.byNamespace.set(kind, (kinds = new Map()));
+    if (!kinds) this.byNamespace.set(kind, (kinds = new Map<string, Map<string, KubeObject>>()));
     let objects = kinds.get(ns);
     if (type === "delete") {
       if (objects?.delete(obj.metadata.name) && objects.size === 0) kinds.delete(ns);
       return;
     }
-    if (!objects) kinds.set(ns, (objects = new Map()));
+    if (!objects) kinds.set(ns, (objects = new Map<string, KubeObject>()));
     objects.set(obj.metadata.name, obj);
   }
 
