@@ -26,7 +26,11 @@ describe("desired objects pass the real API server's validation (dry run)", func
   });
   after(() => admin.close());
 
-  /** Dry-runs a workspace's objects; namespaces are created for real first (objects need them). */
+  /**
+   * Dry-runs a workspace's objects. Objects need their namespace to exist: each is dry-run in a
+   * scratch namespace `dry-<name>` created for real (bare), so the real namespaces stay free for the
+   * suites that run the operator (an existing namespace is adopted only once opted in).
+   */
   async function dryRunAll(ws: SecureWorkspace): Promise<number> {
     const live = (await admin.apply(ws as unknown as KubeObject, {
       dryRun: true,
@@ -37,13 +41,16 @@ describe("desired objects pass the real API server's validation (dry run)", func
       spec: live.spec,
     });
     let accepted = 0;
-    for (const obj of objects) {
-      if (obj.kind === "Namespace") {
-        await admin.apply(obj as KubeObject);
-        continue;
-      }
+    for (const desired of objects) {
+      const scratch = `dry-${desired.metadata.namespace ?? desired.metadata.name}`;
+      const obj =
+        desired.kind === "Namespace"
+          ? { ...desired, metadata: { ...desired.metadata, name: scratch } }
+          : { ...desired, metadata: { ...desired.metadata, namespace: scratch } };
+      if (desired.kind === "Namespace")
+        await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: scratch } });
       try {
-        await admin.apply(obj as KubeObject, { dryRun: true });
+        await admin.apply(obj, { dryRun: true });
         accepted++;
       } catch (err) {
         throw new Error(
