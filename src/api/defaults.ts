@@ -8,14 +8,18 @@ import type {
   DeletionPolicy,
   EgressAllowance,
   Enforcement,
+  GuardrailsSpec,
   IngressAllowance,
   MeshAuthorizationMode,
+  MeshGuardrail,
   MeshProvider,
   MtlsMode,
+  NetworkPolicyGuardrail,
   NetworkPolicySpec,
   PodSecurityLevel,
   PodSecuritySpec,
   PolicyDirection,
+  RbacGuardrail,
   SecureWorkspaceSpec,
   ServiceMeshSpec,
   Subject,
@@ -56,6 +60,7 @@ export interface ResolvedSpec {
     controlPlaneNamespace: string;
     authorization: { mode: MeshAuthorizationMode; allowFromNamespaces: string[] };
   };
+  guardrails: { networkPolicy: NetworkPolicyGuardrail; rbac: RbacGuardrail; mesh: MeshGuardrail };
 }
 
 /** The contract's default control-plane namespace for each mesh. */
@@ -100,6 +105,19 @@ function meshDefaults(mesh: ServiceMeshSpec = {}): ResolvedSpec["serviceMesh"] {
   };
 }
 
+/**
+ * Strict unless the spec relaxes a guardrail. A stored `guardrails: null` or a field of null (a
+ * client that bypassed the server's defaulting, or an object read offline) is strict too: a
+ * relaxation must be written out.
+ */
+function guardrailDefaults(g: GuardrailsSpec = {}): ResolvedSpec["guardrails"] {
+  return {
+    networkPolicy: g.networkPolicy ?? "WithinWorkspace",
+    rbac: g.rbac ?? "Strict",
+    mesh: g.mesh ?? "Strict",
+  };
+}
+
 /** Fills in every default of the contract; never mutates its input. */
 export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
   const resolved: ResolvedSpec = {
@@ -116,6 +134,7 @@ export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
       bindings: (spec.rbac?.bindings ?? []).map((b) => ({ role: b.role, subjects: b.subjects ?? [] })),
     },
     serviceMesh: meshDefaults(spec.serviceMesh ?? {}),
+    guardrails: guardrailDefaults(spec.guardrails ?? {}),
   };
   if (spec.resourceQuota) resolved.resourceQuota = { hard: { ...spec.resourceQuota.hard } };
   if (spec.limitRange) resolved.limitRange = { ...spec.limitRange };

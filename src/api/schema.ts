@@ -136,6 +136,14 @@ function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/**
+ * The API server's words for a value outside an enum, e.g.
+ * `Unsupported value: "Open": supported values: "WithinWorkspace", "SameNamespace", "Off"`.
+ */
+export function unsupportedValue(value: unknown, allowed: readonly unknown[]): string {
+  return `Unsupported value: ${show(value)}: supported values: ${allowed.map(show).join(", ")}`;
+}
+
 function checkString(value: string, schema: SchemaNode, at: string, out: Problem[]): void {
   const length = [...value].length;
   if (schema.minLength !== undefined && length < schema.minLength)
@@ -215,10 +223,8 @@ function checkNode(value: unknown, schema: SchemaNode, at: string, out: Problem[
     out.push({ path: at, message: `must be of type ${expected}, got ${typeOf(value)}` });
     return;
   }
-  if (schema.enum && !schema.enum.some((allowed) => allowed === value)) {
-    const supported = schema.enum.map(show).join(", ");
-    out.push({ path: at, message: `unsupported value ${show(value)}: supported values: ${supported}` });
-  }
+  if (schema.enum && !schema.enum.some((allowed) => allowed === value))
+    out.push({ path: at, message: unsupportedValue(value, schema.enum) });
   // Numeric and string constraints apply to the matching kind only (an int-or-string has both).
   if (typeof value === "string") checkString(value, schema, at, out);
   else if (typeof value === "number") checkNumber(value, schema, at, out);

@@ -19,6 +19,15 @@ export type MeshProvider = "none" | "istio" | "linkerd";
 export type MtlsMode = "STRICT" | "PERMISSIVE";
 /** Mesh identity-based authorization. */
 export type MeshAuthorizationMode = "WorkspaceOnly" | "Off";
+/**
+ * Which NetworkPolicies tenants may add: peers inside the workspace (WithinWorkspace, the default),
+ * in the policy's own namespace only (SameNamespace), or any (Off, reported in status).
+ */
+export type NetworkPolicyGuardrail = "WithinWorkspace" | "SameNamespace" | "Off";
+/** Which RoleBindings tenants may add: none to broad groups or protected ServiceAccounts (Strict), or any (Off). */
+export type RbacGuardrail = "Strict" | "Off";
+/** Which PeerAuthentications tenants may add: none weaker than the workspace's mTLS (Strict), or any (Off). */
+export type MeshGuardrail = "Strict" | "Off";
 
 /** A label selector (matchLabels and matchExpressions), as in metav1.LabelSelector. */
 export interface LabelSelector {
@@ -131,6 +140,13 @@ export interface ServiceMeshSpec {
   authorization?: MeshAuthorizationSpec;
 }
 
+/** Guardrails on what tenants may add next to the baseline (strict by default; relaxations reported in status). */
+export interface GuardrailsSpec {
+  networkPolicy?: NetworkPolicyGuardrail;
+  rbac?: RbacGuardrail;
+  mesh?: MeshGuardrail;
+}
+
 /** spec of a SecureWorkspace, as a user writes it (defaults not yet applied). */
 export interface SecureWorkspaceSpec {
   namespaces: WorkspaceNamespace[];
@@ -142,6 +158,7 @@ export interface SecureWorkspaceSpec {
   resourceQuota?: ResourceQuotaSpec;
   limitRange?: LimitRangeSpec;
   serviceMesh?: ServiceMeshSpec;
+  guardrails?: GuardrailsSpec;
 }
 
 /** metav1.Condition. */

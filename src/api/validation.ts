@@ -12,7 +12,14 @@ import {
 } from "./constants.js";
 import type { Problem } from "./problems.js";
 import { parseQuantity } from "./quantity.js";
-import type { EgressAllowance, IngressAllowance, PolicyPort, SecureWorkspaceSpec } from "./types.js";
+import { unsupportedValue } from "./schema.js";
+import type {
+  EgressAllowance,
+  GuardrailsSpec,
+  IngressAllowance,
+  PolicyPort,
+  SecureWorkspaceSpec,
+} from "./types.js";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
@@ -305,6 +312,39 @@ function checkMesh(spec: SecureWorkspaceSpec, out: Problem[]): void {
 }
 
 /**
+ * The values each guardrail takes, in the CRD's enum order; the first is the default. The CRD
+ * (crds/secureworkspace.yaml) holds the same lists, test/unit/api/validation.test.ts proves it.
+ */
+export const GUARDRAIL_VALUES = {
+  networkPolicy: ["WithinWorkspace", "SameNamespace", "Off"],
+  rbac: ["Strict", "Off"],
+  mesh: ["Strict", "Off"],
+} as const satisfies { readonly [K in keyof Required<GuardrailsSpec>]: ReadonlyArray<GuardrailsSpec[K]> };
+
+/**
+ * An enum is structure, which checkSchema reports too; checked here as well because a guardrail
+ * value nobody knows must never reach the baseline, where it would read as neither strict nor
+ * relaxed.
+ */
+function checkGuardrails(spec: SecureWorkspaceSpec, out: Problem[]): void {
+  const guardrails: unknown = spec.guardrails;
+  // null is what the server prunes and then defaults: strict, like an absent field.
+  if (guardrails === undefined || guardrails === null) return;
+  if (typeof guardrails !== "object" || Array.isArray(guardrails)) {
+    out.push({ path: "spec.guardrails", message: "must be an object" });
+    return;
+  }
+  for (const [field, allowed] of Object.entries(GUARDRAIL_VALUES)) {
+    const value = (guardrails as Record<string, unknown>)[field];
+    if (value === undefined || value === null || (allowed as readonly unknown[]).includes(value)) continue;
+    // A boolean is what a YAML 1.1 parser (kubectl's) makes of a bare Off.
+    const hint =
+      typeof value === "boolean" ? '; write "Off" in quotes (YAML 1.1 reads a bare Off as false)' : "";
+    out.push({ path: `spec.guardrails.${field}`, message: `${unsupportedValue(value, allowed)}${hint}` });
+  }
+}
+
+/**
  * Semantic checks of a spec (structure is checked by the CRD schema / src/api/schema.ts).
  * Returns every problem found, each with its field path; an empty list means valid.
  */
@@ -323,5 +363,6 @@ export function validateSpec(spec: SecureWorkspaceSpec): Problem[] {
     checkQuantities(spec.limitRange?.[field], `spec.limitRange.${field}`, out);
   checkLimitOrder(spec, out);
   checkMesh(spec, out);
+  checkGuardrails(spec, out);
   return out;
 }

@@ -9,9 +9,10 @@ import { ApiException, CustomObjectsApi, type KubeConfig } from "@kubernetes/cli
 import { expect } from "chai";
 import { parse } from "yaml";
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from "../../src/api/constants.js";
+import { applyDefaults } from "../../src/api/defaults.js";
 import { repoRoot } from "../../src/api/schema.js";
 import type { SecureWorkspaceSpec } from "../../src/api/types.js";
-import { broadGroupProblem, validateSpec } from "../../src/api/validation.js";
+import { broadGroupProblem, GUARDRAIL_VALUES, validateSpec } from "../../src/api/validation.js";
 import { adminKubeConfig } from "../harness/test-env.js";
 import { installCrd } from "./support/crd.js";
 
@@ -88,6 +89,7 @@ function validWorkspace(name: string): Workspace {
         controlPlaneNamespace: "istio-system",
         authorization: { mode: "WorkspaceOnly", allowFromNamespaces: ["istio-ingress"] },
       },
+      guardrails: { networkPolicy: "WithinWorkspace", rbac: "Strict", mesh: "Strict" },
     },
   };
 }
@@ -449,6 +451,22 @@ const corpus: BadCase[] = [
     mutate: (w) => (at(w.spec, "serviceMesh", "authorization")["allowFromNamespaces"] = ["istio.ingress"]),
     field: "spec.serviceMesh.authorization.allowFromNamespaces[0]",
   },
+  // guardrails
+  {
+    name: "an unknown NetworkPolicy guardrail",
+    mutate: (w) => (at(w.spec, "guardrails")["networkPolicy"] = "Open"),
+    field: "spec.guardrails.networkPolicy",
+  },
+  {
+    name: "an RBAC guardrail in the wrong case",
+    mutate: (w) => (at(w.spec, "guardrails")["rbac"] = "strict"),
+    field: "spec.guardrails.rbac",
+  },
+  {
+    name: "a bare YAML 1.1 Off (false) as the mesh guardrail",
+    mutate: (w) => (at(w.spec, "guardrails")["mesh"] = false),
+    field: "spec.guardrails.mesh",
+  },
   // metadata
   {
     name: "a workspace name longer than a label value",
@@ -456,6 +474,9 @@ const corpus: BadCase[] = [
     field: "metadata.name",
   },
 ];
+
+/** The guardrails a spec that says nothing gets: every one strict. */
+const STRICT_GUARDRAILS: Json = { networkPolicy: "WithinWorkspace", rbac: "Strict", mesh: "Strict" };
 
 /** The Status message of a failed request (the client leaves the body as text or JSON). */
 function failure(err: unknown): { code: number; message: string } {
@@ -572,6 +593,37 @@ describe("the SecureWorkspace CRD on a real API server", function () {
     expect(validateSpec(workspace.spec as unknown as SecureWorkspaceSpec)).to.deep.equal([]);
   });
 
+  it("refuses an unknown guardrail value in the words `sws validate` uses", async () => {
+    const workspace = validWorkspace("crdv-guardrail-open");
+    at(workspace.spec, "guardrails")["networkPolicy"] = "Open";
+    const { code, message } = await refusal(workspace);
+    expect(code, message).to.equal(422);
+    const offline = validateSpec(workspace.spec as unknown as SecureWorkspaceSpec);
+    expect(offline).to.deep.equal([
+      {
+        path: "spec.guardrails.networkPolicy",
+        message: 'Unsupported value: "Open": supported values: "WithinWorkspace", "SameNamespace", "Off"',
+      },
+    ]);
+    expect(message).to.contain(`${offline[0]?.path ?? ""}: ${offline[0]?.message ?? ""}`);
+  });
+
+  it("accepts every value of every guardrail, as `sws validate` does", async () => {
+    const choices: Array<Record<string, string>> = [
+      ...GUARDRAIL_VALUES.networkPolicy.map((networkPolicy) => ({ networkPolicy })),
+      ...GUARDRAIL_VALUES.rbac.map((rbac) => ({ rbac })),
+      ...GUARDRAIL_VALUES.mesh.map((mesh) => ({ mesh })),
+      { networkPolicy: "SameNamespace", rbac: "Off", mesh: "Off" },
+    ];
+    for (const guardrails of choices) {
+      const workspace = validWorkspace("crdv-guardrails");
+      workspace.spec["guardrails"] = guardrails;
+      const created = await dryRunCreate(workspace, "Strict");
+      expect(at(created, "spec", "guardrails"), JSON.stringify(guardrails)).to.include(guardrails);
+      expect(validateSpec(workspace.spec as unknown as SecureWorkspaceSpec)).to.deep.equal([]);
+    }
+  });
+
   it("refuses an unknown field under strict field validation, naming it", async () => {
     const workspace = validWorkspace("crdv-unknown");
     at(workspace.spec, "networkPolicy")["allowDns"] = false;
@@ -617,6 +669,48 @@ describe("the SecureWorkspace CRD on a real API server", function () {
       podSecurity: { enforce: "restricted", enforceVersion: "latest" },
       networkPolicy: { defaultDeny: ["Ingress", "Egress"], allowSameNamespace: true, allowDNS: true },
       serviceMesh: { provider: "none", mtls: "STRICT", injection: true },
+      guardrails: STRICT_GUARDRAILS,
     });
+  });
+
+  it("defaults guardrails that are null or partial to strict, field by field", async () => {
+    const cases: Array<[unknown, Json]> = [
+      [null, STRICT_GUARDRAILS],
+      [{}, STRICT_GUARDRAILS],
+      [
+        { networkPolicy: null, mesh: "Off" },
+        { ...STRICT_GUARDRAILS, mesh: "Off" },
+      ],
+      [{ rbac: "Off" }, { ...STRICT_GUARDRAILS, rbac: "Off" }],
+    ];
+    for (const [guardrails, expected] of cases) {
+      const created = await dryRunCreate({
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: "crdv-guardrail-defaults" },
+        spec: { namespaces: [{ name: "crdv-guardrail-defaults" }], guardrails },
+      });
+      expect(at(created, "spec", "guardrails"), JSON.stringify(guardrails)).to.deep.equal(expected);
+      const offline = applyDefaults({
+        namespaces: [{ name: "n" }],
+        guardrails,
+      } as unknown as SecureWorkspaceSpec).guardrails;
+      expect(offline, `applyDefaults(${JSON.stringify(guardrails)})`).to.deep.equal(expected);
+    }
+  });
+
+  it("stores the guardrail defaults: a workspace applied without them reads back strict", async () => {
+    const name = "crdv-guardrails-stored";
+    await objects.createClusterCustomObject({
+      ...target,
+      body: { apiVersion: API_VERSION, kind: KIND, metadata: { name }, spec: { namespaces: [{ name }] } },
+    });
+    try {
+      const stored = (await objects.getClusterCustomObject({ ...target, name })) as Json;
+      expect(at(stored, "spec", "guardrails")).to.deep.equal(STRICT_GUARDRAILS);
+    } finally {
+      // No operator runs in this suite, so nothing holds a finalizer on it.
+      await objects.deleteClusterCustomObject({ ...target, name });
+    }
   });
 });

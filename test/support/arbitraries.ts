@@ -9,6 +9,7 @@ import type {
   SecureWorkspaceSpec,
   Subject,
 } from "../../src/api/types.js";
+import { GUARDRAIL_VALUES } from "../../src/api/validation.js";
 
 const dnsLabel = fc
   .stringMatching(/^[a-z]([-a-z0-9]{0,10}[a-z0-9])?$/)
@@ -117,6 +118,14 @@ export const validSpec: fc.Arbitrary<SecureWorkspaceSpec> = fc.record(
         },
         { requiredKeys: ["provider"] },
       ),
+    ),
+    guardrails: fc.record(
+      {
+        networkPolicy: fc.constantFrom(...GUARDRAIL_VALUES.networkPolicy),
+        rbac: fc.constantFrom(...GUARDRAIL_VALUES.rbac),
+        mesh: fc.constantFrom(...GUARDRAIL_VALUES.mesh),
+      },
+      { requiredKeys: [] },
     ),
   },
   { requiredKeys: ["namespaces"] },

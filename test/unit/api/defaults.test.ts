@@ -3,6 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { applyDefaults, defaultControlPlaneNamespace } from "../../../src/api/defaults.js";
 import type { SecureWorkspaceSpec } from "../../../src/api/types.js";
+import { GUARDRAIL_VALUES } from "../../../src/api/validation.js";
 import { validSpec } from "../../support/arbitraries.js";
 
 function deepFreeze<T>(value: T): T {
@@ -42,6 +43,58 @@ describe("applyDefaults", () => {
         controlPlaneNamespace: "istio-system",
         authorization: { mode: "Off", allowFromNamespaces: [] },
       },
+      guardrails: { networkPolicy: "WithinWorkspace", rbac: "Strict", mesh: "Strict" },
+    });
+  });
+
+  describe("guardrails", () => {
+    const guardrails = (g: unknown): unknown =>
+      applyDefaults({ namespaces: [{ name: "a" }], guardrails: g } as SecureWorkspaceSpec).guardrails;
+    const STRICT = { networkPolicy: "WithinWorkspace", rbac: "Strict", mesh: "Strict" };
+
+    it("are strict when the spec says nothing, an empty object or null (as stored by a client that skipped defaulting)", () => {
+      expect(guardrails(undefined)).to.deep.equal(STRICT);
+      expect(guardrails({})).to.deep.equal(STRICT);
+      expect(guardrails(null)).to.deep.equal(STRICT);
+      expect(guardrails({ networkPolicy: null, rbac: null, mesh: null })).to.deep.equal(STRICT);
+    });
+
+    it("keep each relaxation the spec writes and default the others to strict", () => {
+      expect(guardrails({ networkPolicy: "Off" })).to.deep.equal({ ...STRICT, networkPolicy: "Off" });
+      expect(guardrails({ networkPolicy: "SameNamespace", mesh: "Off" })).to.deep.equal({
+        networkPolicy: "SameNamespace",
+        rbac: "Strict",
+        mesh: "Off",
+      });
+      expect(guardrails({ rbac: "Off" })).to.deep.equal({ ...STRICT, rbac: "Off" });
+      expect(guardrails({ networkPolicy: "Off", rbac: "Off", mesh: "Off" })).to.deep.equal({
+        networkPolicy: "Off",
+        rbac: "Off",
+        mesh: "Off",
+      });
+    });
+
+    it("default to the first value of each list in GUARDRAIL_VALUES (the CRD's default)", () => {
+      expect(guardrails(undefined)).to.deep.equal({
+        networkPolicy: GUARDRAIL_VALUES.networkPolicy[0],
+        rbac: GUARDRAIL_VALUES.rbac[0],
+        mesh: GUARDRAIL_VALUES.mesh[0],
+      });
+    });
+
+    it("resolve any valid spec to values of the lists, kept as the spec wrote them", () => {
+      fc.assert(
+        fc.property(validSpec, (spec) => {
+          const resolved = applyDefaults(spec).guardrails;
+          for (const field of ["networkPolicy", "rbac", "mesh"] as const) {
+            expect(GUARDRAIL_VALUES[field]).to.include(resolved[field]);
+            if (spec.guardrails?.[field] !== undefined)
+              expect(resolved[field]).to.equal(spec.guardrails[field]);
+            else expect(resolved[field]).to.equal(GUARDRAIL_VALUES[field][0]);
+          }
+        }),
+        { numRuns: 200 },
+      );
     });
   });
 
@@ -173,6 +226,7 @@ describe("applyDefaults", () => {
       resourceQuota: { hard: { pods: "10" } },
       limitRange: { max: { cpu: "2" } },
       serviceMesh: { provider: "istio" },
+      guardrails: { networkPolicy: "SameNamespace" },
     };
     const before = structuredClone(spec);
     expect(() => applyDefaults(deepFreeze(spec))).to.not.throw();

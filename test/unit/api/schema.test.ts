@@ -161,6 +161,24 @@ describe("checkSchema", () => {
       message: /type string, got integer/,
     },
     {
+      name: "an unknown NetworkPolicy guardrail",
+      spec: { namespaces: [{ name: "a" }], guardrails: { networkPolicy: "Open" } },
+      path: "spec.guardrails.networkPolicy",
+      message: /^Unsupported value: "Open": supported values: "WithinWorkspace", "SameNamespace", "Off"$/,
+    },
+    {
+      name: "a bare YAML 1.1 Off (false) as the mesh guardrail",
+      spec: { namespaces: [{ name: "a" }], guardrails: { mesh: false } },
+      path: "spec.guardrails.mesh",
+      message: /type string, got boolean/,
+    },
+    {
+      name: "an unknown guardrail",
+      spec: { namespaces: [{ name: "a" }], guardrails: { ingress: "Off" } },
+      path: "spec.guardrails.ingress",
+      message: /unknown field "ingress"/,
+    },
+    {
       name: "a Pod Security version that is neither latest nor v1.N",
       spec: { namespaces: [{ name: "a" }], podSecurity: { enforceVersion: "1.30" } },
       path: "spec.podSecurity.enforceVersion",

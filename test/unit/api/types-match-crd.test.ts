@@ -193,6 +193,12 @@ describe("src/api/types.ts and crds/secureworkspace.yaml", () => {
     expect(typeShapes.get("spec.networkPolicy.allowIngressFrom[].ports[].port?")).to.equal("int-or-string");
     expect(typeShapes.get("spec.networkPolicy.defaultDeny[]")).to.equal("enum(Egress|Ingress)");
     expect(typeShapes.get("status.conditions[].status")).to.equal("enum(False|True|Unknown)");
+    expect(typeShapes.get("spec.guardrails?")).to.equal("object");
+    expect(typeShapes.get("spec.guardrails.networkPolicy?")).to.equal(
+      "enum(Off|SameNamespace|WithinWorkspace)",
+    );
+    expect(typeShapes.get("spec.guardrails.rbac?")).to.equal("enum(Off|Strict)");
+    expect(crdShapes.get("spec.guardrails.mesh?")).to.equal("enum(Off|Strict)");
   });
 
   describe("the comparison itself", () => {
@@ -238,6 +244,18 @@ describe("src/api/types.ts and crds/secureworkspace.yaml", () => {
       );
       expect(compare(changed, crdShapes).differing).to.deep.equal([
         "spec.serviceMesh.provider?: types.ts enum(cilium|istio|linkerd|none), CRD enum(istio|linkerd|none)",
+      ]);
+    });
+
+    it("notices a guardrail value the CRD does not have", () => {
+      const changed = shapesFromTypes(
+        typesText.replace(
+          `"WithinWorkspace" | "SameNamespace" | "Off"`,
+          `"WithinWorkspace" | "SameNamespace" | "Open" | "Off"`,
+        ),
+      );
+      expect(compare(changed, crdShapes).differing).to.deep.equal([
+        "spec.guardrails.networkPolicy?: types.ts enum(Off|Open|SameNamespace|WithinWorkspace), CRD enum(Off|SameNamespace|WithinWorkspace)",
       ]);
     });
 

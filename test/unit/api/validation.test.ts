@@ -4,12 +4,15 @@ import path from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { repoRoot } from "../../../src/api/schema.js";
+import { API_VERSION, KIND } from "../../../src/api/constants.js";
+import type { Problem } from "../../../src/api/problems.js";
+import { checkSchema, loadCrdSchema, repoRoot } from "../../../src/api/schema.js";
 import { BROAD_GROUPS, isBroadGroup } from "../../../src/api/constants.js";
 import type { SecureWorkspace, SecureWorkspaceSpec, Subject } from "../../../src/api/types.js";
 import {
   broadGroupProblem,
   cidrProblem,
+  GUARDRAIL_VALUES,
   isCidr,
   isDns1123Label,
   isLabelKey,
@@ -441,17 +444,91 @@ describe("validateSpec", () => {
     });
   });
 
+  describe("guardrails", () => {
+    const check = (guardrails: unknown): Problem[] =>
+      validateSpec(withNamespace({ guardrails } as Omit<SecureWorkspaceSpec, "namespaces">));
+
+    it("accepts every value of every guardrail, alone or together, and none at all", () => {
+      for (const networkPolicy of GUARDRAIL_VALUES.networkPolicy)
+        for (const rbac of GUARDRAIL_VALUES.rbac)
+          for (const mesh of GUARDRAIL_VALUES.mesh) {
+            expect(check({ networkPolicy, rbac, mesh })).to.deep.equal([]);
+            expect(check({ networkPolicy })).to.deep.equal([]);
+            expect(check({ rbac, mesh })).to.deep.equal([]);
+          }
+      expect(check({})).to.deep.equal([]);
+      expect(check(undefined)).to.deep.equal([]);
+    });
+
+    it("treats null as absent, as the API server's pruning does (strict by default)", () => {
+      expect(check(null)).to.deep.equal([]);
+      expect(check({ networkPolicy: null, rbac: null, mesh: null })).to.deep.equal([]);
+    });
+
+    it("refuses an unknown value with the field path and the API server's words", () => {
+      expect(check({ networkPolicy: "Open" })).to.deep.equal([
+        {
+          path: "spec.guardrails.networkPolicy",
+          message: 'Unsupported value: "Open": supported values: "WithinWorkspace", "SameNamespace", "Off"',
+        },
+      ]);
+      expect(check({ rbac: "Relaxed", mesh: "strict" })).to.deep.equal([
+        {
+          path: "spec.guardrails.rbac",
+          message: 'Unsupported value: "Relaxed": supported values: "Strict", "Off"',
+        },
+        {
+          path: "spec.guardrails.mesh",
+          message: 'Unsupported value: "strict": supported values: "Strict", "Off"',
+        },
+      ]);
+    });
+
+    it("says the same as the offline schema check of the CRD", () => {
+      const ws = { apiVersion: API_VERSION, kind: KIND, metadata: { name: "w" } };
+      for (const guardrails of [{ networkPolicy: "Open" }, { rbac: "Relaxed" }, { mesh: "DISABLE" }]) {
+        const schema = checkSchema({ ...ws, spec: { namespaces: [{ name: "team-a" }], guardrails } });
+        expect(schema).to.have.length(1);
+        expect(check(guardrails)).to.deep.equal(schema);
+      }
+    });
+
+    it("refuses a bare YAML 1.1 Off (the boolean false) and says to quote it", () => {
+      const [problem] = check({ mesh: false });
+      expect(problem?.path).to.equal("spec.guardrails.mesh");
+      expect(problem?.message).to.contain('Unsupported value: false: supported values: "Strict", "Off"');
+      expect(problem?.message).to.contain('write "Off" in quotes');
+    });
+
+    it("refuses guardrails that are not an object", () => {
+      expect(check("Off")).to.deep.equal([{ path: "spec.guardrails", message: "must be an object" }]);
+      expect(check(["Off"])).to.deep.equal([{ path: "spec.guardrails", message: "must be an object" }]);
+    });
+
+    it("lists exactly the CRD's enum values, its default first", () => {
+      const guardrails = loadCrdSchema().properties?.["spec"]?.properties?.["guardrails"];
+      expect(guardrails?.default).to.deep.equal({});
+      for (const field of ["networkPolicy", "rbac", "mesh"] as const) {
+        const node = guardrails?.properties?.[field];
+        expect(node?.enum, field).to.deep.equal(GUARDRAIL_VALUES[field]);
+        expect(node?.default, field).to.equal(GUARDRAIL_VALUES[field][0]);
+      }
+    });
+  });
+
   it("reports every problem of a spec at once, in spec order", () => {
     const problems = validateSpec({
       namespaces: [{ name: "team-a" }, { name: "team-a" }, { name: "kube-system" }],
       networkPolicy: { allowEgressTo: [{ ipBlock: { cidr: "nope" } }] },
       resourceQuota: { hard: { pods: "many" } },
+      guardrails: { rbac: "Lax" } as unknown as SecureWorkspaceSpec["guardrails"],
     });
     expect(problems.map((p) => p.path)).to.deep.equal([
       "spec.namespaces[1].name",
       "spec.namespaces[2].name",
       "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
       "spec.resourceQuota.hard[pods]",
+      "spec.guardrails.rbac",
     ]);
   });
 });
