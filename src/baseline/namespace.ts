@@ -5,7 +5,12 @@
  * collected with it, and deleting a workspace must never delete data unless asked to.
  */
 import {
+  GUARDRAIL_MESH_ANNOTATION,
+  GUARDRAIL_NETWORK_POLICY_ANNOTATION,
+  GUARDRAIL_RBAC_ANNOTATION,
   ISTIO_INJECTION_LABEL,
+  MESH_MTLS_ANNOTATION,
+  WORKSPACE_NAMESPACES_ANNOTATION,
   LINKERD_INBOUND_POLICY_ANNOTATION,
   LINKERD_INJECT_ANNOTATION,
 } from "../api/constants.js";
@@ -30,9 +35,25 @@ export function meshAnnotations(spec: ResolvedSpec): Record<string, string> {
   };
 }
 
+/**
+ * What the tenant guardrails (config/guardrails-policy.yaml, a ValidatingAdmissionPolicy) read from
+ * the request's namespace: the workspace's namespaces, each guardrail's mode, and the Istio mTLS
+ * mode. Reserved to the operator at admission like every `secureworkspace.io/` annotation.
+ */
+export function guardrailAnnotations(spec: ResolvedSpec): Record<string, string> {
+  const names = [...new Set(spec.namespaces.map((n) => n.name))].sort();
+  return {
+    [WORKSPACE_NAMESPACES_ANNOTATION]: names.join(","),
+    [GUARDRAIL_NETWORK_POLICY_ANNOTATION]: spec.guardrails.networkPolicy,
+    [GUARDRAIL_RBAC_ANNOTATION]: spec.guardrails.rbac,
+    [GUARDRAIL_MESH_ANNOTATION]: spec.guardrails.mesh,
+    ...(spec.serviceMesh.provider === "istio" ? { [MESH_MTLS_ANNOTATION]: spec.serviceMesh.mtls } : {}),
+  };
+}
+
 /** The desired Namespace for one owned namespace entry. */
 export function namespaceObject(ctx: BuildContext, ns: ResolvedSpec["namespaces"][number]): DesiredObject {
-  const annotations = { ...ns.annotations, ...meshAnnotations(ctx.spec) };
+  const annotations = { ...ns.annotations, ...meshAnnotations(ctx.spec), ...guardrailAnnotations(ctx.spec) };
   return {
     apiVersion: "v1",
     kind: "Namespace",
@@ -45,7 +66,7 @@ export function namespaceObject(ctx: BuildContext, ns: ResolvedSpec["namespaces"
         ...meshLabels(ctx.spec),
         ...managedLabels(ctx.workspace.name),
       },
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      annotations,
     },
   };
 }

@@ -125,6 +125,12 @@ describe("sws CLI", function () {
             "app.kubernetes.io/managed-by": "secure-workspace-operator",
             "secureworkspace.io/workspace": "example-minimal",
           },
+          annotations: {
+            "secureworkspace.io/workspace-namespaces": "example-minimal",
+            "secureworkspace.io/guardrail-networkpolicy": "WithinWorkspace",
+            "secureworkspace.io/guardrail-rbac": "Strict",
+            "secureworkspace.io/guardrail-mesh": "Strict",
+          },
         },
       });
       expect(docs[1]?.["spec"]).to.deep.equal({

@@ -58,7 +58,9 @@ describe("baseline: service mesh", () => {
     expect(objs.map((o) => o.metadata.name)).to.not.include("sws-allow-mesh-control-plane");
     const ns = objs.find((o) => o.kind === "Namespace");
     expect(ns?.metadata.labels).to.not.have.property("istio-injection");
-    expect(ns?.metadata).to.not.have.property("annotations");
+    expect(
+      Object.keys(ns?.metadata.annotations ?? {}).filter((k) => !k.startsWith("secureworkspace.io/")),
+    ).to.deep.equal([]);
   });
 
   it("istio adds PeerAuthentication sws-mtls and AuthorizationPolicy sws-allow-workspace listing the workspace's namespaces plus allowFromNamespaces", () => {
@@ -186,7 +188,9 @@ describe("baseline: service mesh", () => {
     const objs = render(spec({ provider: "linkerd" }));
     expect(istioObjects(objs)).to.deep.equal([]);
     const namespaces = objs.filter((o) => o.kind === "Namespace");
-    expect(namespaces.map((o) => o.metadata.annotations)).to.deep.equal([
+    const meshOnly = (a: Record<string, string> | undefined): Record<string, string> =>
+      Object.fromEntries(Object.entries(a ?? {}).filter(([k]) => !k.startsWith("secureworkspace.io/")));
+    expect(namespaces.map((o) => meshOnly(o.metadata.annotations))).to.deep.equal([
       { "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "all-authenticated" },
       { "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "all-authenticated" },
     ]);

@@ -38,6 +38,13 @@ describe("baseline: Namespace", () => {
           "app.kubernetes.io/managed-by": "secure-workspace-operator",
           "secureworkspace.io/workspace": "team-a",
         },
+        // What the tenant guardrails (an admission policy) read from the request's namespace.
+        annotations: {
+          "secureworkspace.io/workspace-namespaces": "team-a-dev",
+          "secureworkspace.io/guardrail-networkpolicy": "WithinWorkspace",
+          "secureworkspace.io/guardrail-rbac": "Strict",
+          "secureworkspace.io/guardrail-mesh": "Strict",
+        },
       },
     });
   });
@@ -69,7 +76,7 @@ describe("baseline: Namespace", () => {
       "app.kubernetes.io/managed-by": "secure-workspace-operator",
       "secureworkspace.io/workspace": "team-a",
     });
-    expect(ns.metadata.annotations).to.deep.equal({ "example.com/owner": "team-a" });
+    expect(ns.metadata.annotations).to.deep.include({ "example.com/owner": "team-a" });
   });
 
   it("each namespace gets only its own extra labels", () => {
@@ -114,7 +121,7 @@ describe("baseline: Namespace", () => {
       ],
       serviceMesh: { provider: "linkerd" },
     });
-    expect(ns.metadata.annotations).to.deep.equal({
+    expect(ns.metadata.annotations).to.deep.include({
       "example.com/owner": "team-a",
       "linkerd.io/inject": "enabled",
       "config.linkerd.io/default-inbound-policy": "all-authenticated",
@@ -215,5 +222,22 @@ describe("baseline: desiredState", () => {
       "meshAuthorization",
       "namespace",
     ]);
+  });
+});
+
+describe("baseline: guardrail annotations", () => {
+  it("name the workspace's namespaces (sorted), each guardrail's mode and, with Istio, the mTLS mode", () => {
+    const ns = namespaceFor({
+      namespaces: [{ name: "team-a-dev" }, { name: "team-a-api" }],
+      guardrails: { networkPolicy: "SameNamespace", rbac: "Off" },
+      serviceMesh: { provider: "istio", mtls: "PERMISSIVE" },
+    });
+    expect(ns.metadata.annotations).to.deep.equal({
+      "secureworkspace.io/workspace-namespaces": "team-a-api,team-a-dev",
+      "secureworkspace.io/guardrail-networkpolicy": "SameNamespace",
+      "secureworkspace.io/guardrail-rbac": "Off",
+      "secureworkspace.io/guardrail-mesh": "Strict",
+      "secureworkspace.io/mesh-mtls": "PERMISSIVE",
+    });
   });
 });

@@ -211,7 +211,10 @@ describe("contentHash and withAppliedHash", () => {
     const ns = DESIRED[0];
     const before = structuredClone(ns);
     const applied = withAppliedHash(ns);
-    expect(applied.metadata.annotations).to.deep.equal({ [APPLIED_HASH_ANNOTATION]: contentHash(ns) });
+    expect(applied.metadata.annotations).to.deep.equal({
+      ...ns?.metadata.annotations,
+      [APPLIED_HASH_ANNOTATION]: contentHash(ns),
+    });
     expect(APPLIED_HASH_ANNOTATION).to.equal("secureworkspace.io/applied-hash");
     expect(contentHash(ns)).to.match(/^[0-9a-f]{16}$/);
     expect(ns).to.deep.equal(before);
