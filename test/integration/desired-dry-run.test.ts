@@ -88,7 +88,7 @@ describe("desired objects pass the real API server's validation (dry run)", func
     const bad: KubeObject = {
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
-      metadata: { name: "bad", namespace: "dry-mesh-strict" },
+      metadata: { name: "bad", namespace: "dry-dry-mesh-strict" },
       spec: { mtls: { mode: "SOMETIMES" } },
     };
     const refused = await admin.apply(bad, { dryRun: true }).catch((e: unknown) => e);
