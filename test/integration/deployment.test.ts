@@ -33,6 +33,7 @@ import { waitFor } from "../support/wait.js";
 import {
   CONFINEMENT_POLICY,
   createIfAbsent,
+  GUARDRAILS_POLICY,
   installAdmissionPolicies,
   KUBECTL,
   kubectl,
@@ -108,6 +109,8 @@ describe("deployment manifests and tamper protection (real API server)", functio
         `validatingadmissionpolicybinding.admissionregistration.k8s.io/${POLICY}`,
         `validatingadmissionpolicy.admissionregistration.k8s.io/${CONFINEMENT_POLICY}`,
         `validatingadmissionpolicybinding.admissionregistration.k8s.io/${CONFINEMENT_POLICY}`,
+        `validatingadmissionpolicy.admissionregistration.k8s.io/${GUARDRAILS_POLICY}`,
+        `validatingadmissionpolicybinding.admissionregistration.k8s.io/${GUARDRAILS_POLICY}`,
       ])
         expect(stdout).to.match(new RegExp(`^${object.replace(/\./g, "\\.")} .*\\(server dry run\\)$`, "m"));
       // The operator namespace warns at "restricted": a non-compliant pod template would say so here.

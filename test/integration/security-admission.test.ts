@@ -38,6 +38,7 @@ import { waitFor } from "../support/wait.js";
 import {
   CONFINEMENT_POLICY,
   createIfAbsent,
+  GUARDRAILS_POLICY,
   installAdmissionPolicies,
   kubectl,
   operatorClient,
@@ -302,11 +303,19 @@ describe("admission: tamper protection and operator confinement (real API server
     });
 
     it("refuses a tenant creating sws-allow-everything in a workspace namespace, and allows my-policy", async () => {
+      // A spec the guardrails accept (peers inside the namespace), so that the name is the only
+      // reason for the refusal: an allow-all spec is refused by the guardrails on its own
+      // (guardrails.test.ts).
       const allowEverything = networkPolicy(
         OWNED,
         "sws-allow-everything",
         {},
-        { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] },
+        {
+          podSelector: {},
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [{ from: [{ podSelector: {} }] }],
+          egress: [{ to: [{ podSelector: {} }] }],
+        },
       );
       const err = await refusal(tenant.create(allowEverything));
       expectRefused(
@@ -616,6 +625,15 @@ describe("admission: tamper protection and operator confinement (real API server
       expect(condition(CONFINEMENT_POLICY, "operator-only")).to.equal(
         `request.userInfo.username == '${identity}'`,
       );
+      expect(condition(GUARDRAILS_POLICY, "exempt-operator")).to.equal(
+        `request.userInfo.username != '${identity}'`,
+      );
+      const guardrails = find("ValidatingAdmissionPolicy", GUARDRAILS_POLICY)["spec"] as {
+        variables: Array<{ name: string; expression: string }>;
+      };
+      expect(guardrails.variables.find((v) => v.name === "operatorUser")?.expression).to.equal(
+        `'${identity}'`,
+      );
       expect(stdout).to.not.include(`:${OPERATOR_NAMESPACE}:`);
 
       expect(find("ServiceAccount", OPERATOR_SA).metadata.namespace).to.equal("other-ns");
@@ -634,7 +652,7 @@ describe("admission: tamper protection and operator confinement (real API server
       // kustomize v5.5 does not know that the policies are cluster-scoped and gives them
       // metadata.namespace: the API server accepts them all the same (and drops it).
       const policies = docs.filter((d) => d.kind.startsWith("ValidatingAdmissionPolicy"));
-      expect(policies).to.have.length(4);
+      expect(policies).to.have.length(6);
       const rendered = path.join(scratch, "policies.yaml");
       writeFileSync(rendered, policies.map((d) => stringify(d)).join("---\n"));
       const { stdout: dryRun } = await kubectl([
@@ -646,9 +664,8 @@ describe("admission: tamper protection and operator confinement (real API server
         "-f",
         rendered,
       ]);
-      expect(dryRun).to.include(
-        `validatingadmissionpolicy.admissionregistration.k8s.io/${CONFINEMENT_POLICY}`,
-      );
+      for (const policy of [TAMPER_POLICY, CONFINEMENT_POLICY, GUARDRAILS_POLICY])
+        expect(dryRun).to.include(`validatingadmissionpolicy.admissionregistration.k8s.io/${policy}`);
 
       // config/ itself renders unchanged: the default install's identity and Events namespace.
       const base = (await kubectl(["kustomize", "config/"])).stdout;

@@ -3,7 +3,7 @@
  * (waiting until the server enforces or stops enforcing them: it loads policies asynchronously),
  * clients that authenticate as real identities, and the server's type check of the policies.
  *
- * Both policies bind cluster-wide and spare nobody but the operator (and the control plane), not
+ * The policies bind cluster-wide and spare nobody but the operator (and the control plane), not
  * system:masters, which the other suites use to play "another user": a suite that installs them
  * removes them again in `after`, whatever happened.
  */
@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type KubeObject } from "../../../src/kube/client.js";
 import { ApiError } from "../../../src/kube/errors.js";
+import { resourceOfKind } from "../../../src/kube/resources.js";
 import { controlPlaneBinaries, repoRoot } from "../../harness/control-plane-binaries.js";
 import { adminKubeConfig, testEnv } from "../../harness/test-env.js";
 import { waitFor } from "../../support/wait.js";
@@ -20,8 +21,19 @@ import { adminClient, operatorKubeConfig } from "./operator.js";
 export const KUBECTL = process.env["KUBECTL"] ?? "kubectl";
 export const TAMPER_POLICY = "secure-workspace-tamper-protection";
 export const CONFINEMENT_POLICY = "secure-workspace-operator-confinement";
-/** The files under config/ that hold the two policies and their bindings. */
-export const POLICY_FILES = ["config/admission-policy.yaml", "config/operator-confinement-policy.yaml"];
+export const GUARDRAILS_POLICY = "secure-workspace-guardrails";
+/** The files under config/ that hold the policies and their bindings. */
+export const POLICY_FILES = [
+  "config/admission-policy.yaml",
+  "config/operator-confinement-policy.yaml",
+  "config/guardrails-policy.yaml",
+];
+/**
+ * A namespace that only serves to tell whether the guardrails are in force (they apply only in
+ * namespaces labelled with a workspace, a label only the operator may set): created by the
+ * operator's token when the policies are installed, deleted when they are removed.
+ */
+export const GUARDRAILS_PROBE_NAMESPACE = "sws-e2e-guardrails-probe";
 
 const execFileAsync = promisify(execFile);
 
@@ -100,15 +112,20 @@ async function refusedBy(policy: string, request: Promise<unknown>): Promise<boo
   }
 }
 
+/** Which policies are in force (guardrails: undefined while the probe namespace is absent). */
+export interface PoliciesInForce {
+  tamper: boolean;
+  confinement: boolean;
+  guardrails?: boolean;
+}
+
 /**
  * Whether each policy is in force, probed with dry runs nothing else refuses: a cluster admin
  * creating a namespace that claims a workspace (tamper protection), the operator binding "view"
- * in kube-system (confinement).
+ * in kube-system (confinement), a cluster admin allowing all ingress in the guardrails' probe
+ * namespace (guardrails; not probed while that namespace is absent or terminating).
  */
-export async function policiesInForce(
-  admin: KubeClient,
-  operator: KubeClient,
-): Promise<{ tamper: boolean; confinement: boolean }> {
+export async function policiesInForce(admin: KubeClient, operator: KubeClient): Promise<PoliciesInForce> {
   const tamper = await refusedBy(
     TAMPER_POLICY,
     admin.apply(
@@ -133,7 +150,59 @@ export async function policiesInForce(
       { dryRun: true },
     ),
   );
-  return { tamper, confinement };
+  const guardrails = (await probeNamespaceReady(admin))
+    ? await refusedBy(
+        GUARDRAILS_POLICY,
+        admin.apply(
+          {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "guardrails-probe", namespace: GUARDRAILS_PROBE_NAMESPACE },
+            spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] },
+          },
+          { dryRun: true },
+        ),
+      )
+    : undefined;
+  return { tamper, confinement, ...(guardrails === undefined ? {} : { guardrails }) };
+}
+
+/** Whether the guardrails' probe namespace exists and is not terminating. */
+async function probeNamespaceReady(admin: KubeClient): Promise<boolean> {
+  try {
+    const ns = await admin.get(resourceOfKind("Namespace"), GUARDRAILS_PROBE_NAMESPACE);
+    return ns.metadata.deletionTimestamp === undefined;
+  } catch (err) {
+    if (err instanceof ApiError && err.statusCode === 404) return false;
+    throw err;
+  }
+}
+
+/**
+ * Creates the guardrails' probe namespace as the operator would (its token, the workspace label
+ * only: nothing the operator's reconciler would take for its own), after a previous one is gone.
+ */
+async function createProbeNamespace(admin: KubeClient, operator: KubeClient): Promise<void> {
+  const ns = resourceOfKind("Namespace");
+  await waitFor(
+    async () => {
+      try {
+        return (await admin.get(ns, GUARDRAILS_PROBE_NAMESPACE)).metadata.deletionTimestamp === undefined;
+      } catch (err) {
+        if (err instanceof ApiError && err.statusCode === 404) return true;
+        throw err;
+      }
+    },
+    { timeoutMs: 90_000, intervalMs: 200, message: `${GUARDRAILS_PROBE_NAMESPACE} from an earlier run gone` },
+  );
+  await createIfAbsent(operator, {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: GUARDRAILS_PROBE_NAMESPACE,
+      labels: { "secureworkspace.io/workspace": "sws-e2e-probe" },
+    },
+  });
 }
 
 /** A client under the operator's ServiceAccount token (its RBAC from config/rbac.yaml must be installed). */
@@ -141,28 +210,42 @@ export async function operatorClient(): Promise<KubeClient> {
   return new KubeClient(await operatorKubeConfig());
 }
 
-/** Applies both policies and their bindings from config/ and waits until the server enforces them. */
+/** Applies the policies and their bindings from config/ and waits until the server enforces them. */
 export async function installAdmissionPolicies(): Promise<void> {
   const args = ["apply", "--server-side", "--force-conflicts", "--field-manager=e2e-kubectl"];
   await kubectl([...args, ...POLICY_FILES.flatMap((f) => ["-f", f])]);
   await waitForPolicies(true);
 }
 
-/** Deletes both policies and their bindings and waits until the server no longer enforces them. */
+/**
+ * Deletes the policies and their bindings, waits until the server no longer enforces them, then
+ * deletes the guardrails' probe namespace (without waiting: the next install waits for it).
+ */
 export async function removeAdmissionPolicies(): Promise<void> {
   await kubectl(["delete", ...POLICY_FILES.flatMap((f) => ["-f", f]), "--ignore-not-found", "--wait=true"]);
   await waitForPolicies(false);
+  const admin = adminClient();
+  try {
+    await admin.delete(resourceOfKind("Namespace"), GUARDRAILS_PROBE_NAMESPACE);
+  } finally {
+    admin.close();
+  }
 }
 
 async function waitForPolicies(inForce: boolean): Promise<void> {
   const admin = adminClient();
   const operator = await operatorClient();
   try {
-    let last: { tamper: boolean; confinement: boolean } | undefined;
+    if (inForce) await createProbeNamespace(admin, operator);
+    let last: PoliciesInForce | undefined;
     await waitFor(
       async () => {
         last = await policiesInForce(admin, operator);
-        return last.tamper === inForce && last.confinement === inForce;
+        // Without its probe namespace (a removal before any install), the guardrails go with the
+        // other two: one kubectl delete, one informer in the API server.
+        return (
+          last.tamper === inForce && last.confinement === inForce && (last.guardrails ?? inForce) === inForce
+        );
       },
       {
         timeoutMs: 60_000,
