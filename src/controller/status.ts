@@ -422,6 +422,30 @@ function readiness(
   };
 }
 
+/**
+ * `TenantGuardrails`: what tenants may add at admission. A guardrail switched Off is a declared
+ * choice, not a failure (Ready stays as it is), but an auditor must see it: False, reason
+ * Relaxed, naming each one.
+ */
+export function guardrailsCondition(spec: ResolvedSpec): ConditionInput {
+  const g = spec.guardrails;
+  const off = (Object.keys(g) as Array<keyof typeof g>).filter((k) => g[k] === "Off");
+  const modes = `networkPolicy: ${g.networkPolicy}, rbac: ${g.rbac}, mesh: ${g.mesh}`;
+  return off.length > 0
+    ? {
+        type: "TenantGuardrails",
+        status: "False",
+        reason: "Relaxed",
+        message: `guardrails off for ${off.join(", ")}: tenants may add objects there that widen the baseline (${modes}); the effective posture still reports them`,
+      }
+    : {
+        type: "TenantGuardrails",
+        status: "True",
+        reason: "Enforced",
+        message: `tenants may only add objects that stay inside the workspace (${modes})`,
+      };
+}
+
 /** The status a reconcile pass should leave behind. */
 export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   const prev = o.previous ?? {};
@@ -458,6 +482,7 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   set(stalled);
   for (const control of Object.keys(CONDITION_OF_CONTROL) as Array<Exclude<Control, "namespace">>)
     set(controlCondition(control, o, spec));
+  set(guardrailsCondition(spec));
   const corrected = o.corrected ?? [];
   const last = corrected[corrected.length - 1];
   const driftCorrections =

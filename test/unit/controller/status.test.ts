@@ -10,6 +10,7 @@ import type { DesiredObject } from "../../../src/baseline/objects.js";
 import type { PlannedApply } from "../../../src/controller/diff.js";
 import {
   computeStatus,
+  guardrailsCondition,
   setCondition,
   statusChanged,
   type ReconcileOutcome,
@@ -167,6 +168,14 @@ describe("computeStatus", () => {
         status: "True",
         reason: "NotRequested",
         message: "no service mesh requested",
+        ...at,
+      },
+      {
+        type: "TenantGuardrails",
+        status: "True",
+        reason: "Enforced",
+        message:
+          "tenants may only add objects that stay inside the workspace (networkPolicy: WithinWorkspace, rbac: Strict, mesh: Strict)",
         ...at,
       },
     ]);
@@ -674,5 +683,19 @@ describe("computeStatus: failures and objects in the way", () => {
     expect(brief(condition(computeStatus(outcome(MINIMAL, { previous: junk })), "Ready"))?.[1]).to.equal(
       "True",
     );
+  });
+});
+
+describe("guardrailsCondition", () => {
+  it("is False (Relaxed) naming every guardrail switched Off, True otherwise", () => {
+    const relaxed = guardrailsCondition(
+      applyDefaults({ ...MINIMAL, guardrails: { networkPolicy: "Off", mesh: "Off" } }),
+    );
+    expect(relaxed).to.include({ type: "TenantGuardrails", status: "False", reason: "Relaxed" });
+    expect(relaxed.message).to.contain("guardrails off for networkPolicy, mesh");
+    const same = guardrailsCondition(
+      applyDefaults({ ...MINIMAL, guardrails: { networkPolicy: "SameNamespace" } }),
+    );
+    expect(same).to.include({ status: "True", reason: "Enforced" });
   });
 });
