@@ -17,6 +17,8 @@ import type { ResourceType } from "./resources.js";
 export const TAMPER_POLICY = "secure-workspace-tamper-protection";
 /** The policy that confines the operator's own writes: it should name us too, or we are not confined. */
 export const CONFINEMENT_POLICY = "secure-workspace-operator-confinement";
+/** The tenant guardrails: like tamper protection, it must exempt the operator (its sws-allow-dns reaches kube-system). */
+export const GUARDRAILS_POLICY = "secure-workspace-guardrails";
 
 /** Where ValidatingAdmissionPolicies live (not in the reconcile loop's table: only read here). */
 const VALIDATING_ADMISSION_POLICY: ResourceType = {
@@ -129,6 +131,7 @@ export function judgeIdentity(
   username: string,
   tamper: PolicyLookup,
   confinement: PolicyLookup,
+  guardrails: PolicyLookup = { state: "absent" },
 ): IdentityVerdict {
   const warnings: string[] = [];
   const policies: Record<string, string> = {};
@@ -152,6 +155,18 @@ export function judgeIdentity(
   } else {
     policies[CONFINEMENT_POLICY] = confinement.state;
     if (confinement.state !== "absent") warnings.push(unreadable(CONFINEMENT_POLICY, confinement));
+  }
+  if (guardrails.state === "found") {
+    const exempt = policyNames(guardrails.policy, username);
+    policies[GUARDRAILS_POLICY] = exempt ? "exempts" : "refuses";
+    if (!exempt && error === undefined)
+      error =
+        `the installed ValidatingAdmissionPolicy ${GUARDRAILS_POLICY} does not exempt ${username}: ` +
+        `the baseline's own policies (DNS egress to kube-system) would be refused. Install with ${OVERLAY_HINT}`;
+  } else if (guardrails.state !== "absent") {
+    // Newer than the other two: named in the verdict only when installed (or unreadable).
+    policies[GUARDRAILS_POLICY] = guardrails.state;
+    warnings.push(unreadable(GUARDRAILS_POLICY, guardrails));
   }
   return { ...(error !== undefined ? { error } : {}), warnings, policies };
 }
@@ -215,9 +230,10 @@ export async function checkIdentity(kube: KubeClient, signal: AbortSignal): Prom
       policies: {},
     };
   }
-  const [tamper, confinement] = await Promise.all([
+  const [tamper, confinement, guardrails] = await Promise.all([
     lookup(kube, TAMPER_POLICY, signal),
     lookup(kube, CONFINEMENT_POLICY, signal),
+    lookup(kube, GUARDRAILS_POLICY, signal),
   ]);
-  return { username, ...judgeIdentity(username, tamper, confinement) };
+  return { username, ...judgeIdentity(username, tamper, confinement, guardrails) };
 }

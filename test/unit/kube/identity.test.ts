@@ -7,6 +7,7 @@ import { parseAllDocuments } from "yaml";
 import { repoRoot } from "../../../src/api/schema.js";
 import {
   CONFINEMENT_POLICY,
+  GUARDRAILS_POLICY,
   exemptedUsers,
   judgeIdentity,
   policyNames,
@@ -99,6 +100,14 @@ describe("judgeIdentity", () => {
       warnings: [],
       policies: { [TAMPER_POLICY]: "absent", [CONFINEMENT_POLICY]: "absent" },
     });
+  });
+
+  it("fails when the installed guardrails policy does not exempt the operator, runs when it does", () => {
+    const guardrails = shippedPolicy("guardrails-policy.yaml", GUARDRAILS_POLICY);
+    expect(judgeIdentity(OPERATOR, absent, absent, found(guardrails)).error).to.equal(undefined);
+    expect(judgeIdentity(ADMIN, absent, absent, found(guardrails)).error).to.contain(
+      `${GUARDRAILS_POLICY} does not exempt ${ADMIN}`,
+    );
   });
 
   it("runs with a warning when a policy is not readable (forbidden or failed), never fails", () => {
