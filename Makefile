@@ -16,9 +16,17 @@ $(NODE_STAMP): package.json package-lock.json
 .PHONY: deps
 deps: $(NODE_STAMP) ## install npm dependencies (npm ci)
 
-.PHONY: build
-build: deps ## compile TypeScript into dist/
+# Recompiles only when a TypeScript source, tsconfig.json or the dependencies changed since the
+# last build (`make cluster`, `make run` and the test targets all depend on it).
+TS_SOURCES := $(shell find src test -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
+BUILD_STAMP := dist/.build-stamp
+
+$(BUILD_STAMP): $(NODE_STAMP) tsconfig.json $(TS_SOURCES)
 	npx tsc -p tsconfig.json
+	@touch $@
+
+.PHONY: build
+build: $(BUILD_STAMP) ## compile TypeScript into dist/ (when a source changed)
 
 .PHONY: control-plane
 control-plane: ## build kube-apiserver, kube-controller-manager and etcd from Go modules (cached)
