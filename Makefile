@@ -40,7 +40,9 @@ lint: build ## eslint + prettier check
 # The Argo CD health check is Lua: its test runs Debian's lua5.4 (installed when missing).
 .PHONY: lua
 lua:
-	@command -v lua5.4 >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq lua5.4 >/dev/null; } || \
+	@command -v lua5.4 >/dev/null || { command -v apt-get >/dev/null && \
+	  echo "make lua: installing Debian's lua5.4 (apt-get install lua5.4) for the Argo CD health check test" && \
+	  { apt-get install -y -qq lua5.4 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq lua5.4 >/dev/null; }; }; } || \
 	  { echo "lua5.4 is needed for the Argo CD health check test: apt-get install lua5.4"; exit 1; }
 
 .PHONY: test-unit
@@ -80,7 +82,8 @@ cluster: build control-plane ## start a local real cluster in the background (.c
 
 .PHONY: cluster-stop
 cluster-stop: ## stop the local cluster started by make cluster
-	@if [ -f dist/test/harness/cluster-cli.js ]; then node dist/test/harness/cluster-cli.js stop; else echo "no local cluster"; fi
+	@if [ -f dist/test/harness/cluster-cli.js ]; then node dist/test/harness/cluster-cli.js stop; \
+	  else rm -f $(CLUSTER_DIR)/kubeconfig $(CLUSTER_DIR)/operator.kubeconfig; echo "no local cluster"; fi
 
 # `make run`: the operator from this checkout against $KUBECONFIG (default: make cluster's), as the
 # operator's ServiceAccount, never as your admin user: the tamper-protection policy exempts only the

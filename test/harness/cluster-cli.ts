@@ -13,6 +13,14 @@ import { LocalCluster } from "./local-cluster.js";
 const stateDir = process.env["SWS_CLUSTER_DIR"] ?? path.join(repoRoot(), ".cluster");
 const pidFile = path.join(stateDir, "pid");
 const kubeconfigPath = path.join(stateDir, "kubeconfig");
+/** Written by `make run` (a 12 h ServiceAccount token): as stale as the kubeconfig once the cluster is gone. */
+const operatorKubeconfigPath = path.join(stateDir, "operator.kubeconfig");
+
+/** Removes what points at a cluster that is no longer there (a stale kubeconfig would still be picked up). */
+function removeClusterFiles(): void {
+  for (const file of [pidFile, path.join(stateDir, "ready"), kubeconfigPath, operatorKubeconfigPath])
+    rmSync(file, { force: true });
+}
 
 function running(): number | undefined {
   if (!existsSync(pidFile)) return undefined;
@@ -40,8 +48,7 @@ async function run(): Promise<void> {
   const shutdown = (): void => {
     void cluster.stop().then(() => {
       rmSync(path.join(stateDir, "data"), { recursive: true, force: true });
-      rmSync(pidFile, { force: true });
-      rmSync(path.join(stateDir, "ready"), { force: true });
+      removeClusterFiles();
       process.exit(0);
     });
   };
@@ -55,7 +62,9 @@ async function run(): Promise<void> {
 async function stop(): Promise<void> {
   const pid = running();
   if (pid === undefined) {
-    console.log("no local cluster is running");
+    const stale = existsSync(kubeconfigPath);
+    removeClusterFiles();
+    console.log(`no local cluster is running${stale ? ` (removed the stale ${kubeconfigPath})` : ""}`);
     return;
   }
   process.kill(pid, "SIGTERM");

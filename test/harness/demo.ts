@@ -5,7 +5,7 @@
  * `--exit` (or SWS_DEMO_EXIT=1) ends after the show, for scripted runs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import type { KubeClient, KubeObject } from "../../src/kube/client.js";
@@ -64,8 +64,18 @@ async function main(): Promise<void> {
       await exited;
     }
     await cluster.stop();
+    // The kubeconfigs in .cluster/ name a cluster that is gone now.
+    for (const file of ["kubeconfig", "operator.kubeconfig"]) rmSync(path.join(stateDir, file), { force: true });
     process.exit(code);
   };
+  // `make demo | tee demo.log` then Ctrl-C: tee dies with the same SIGINT, so every line the
+  // shutdown prints meets a closed pipe (EPIPE). Ignore that and go on stopping the cluster (an
+  // unhandled EPIPE would end the process before cluster.stop(); the exit hook of LocalCluster
+  // still removes its temp directory then, but the operator would not get its SIGTERM).
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+    });
   process.removeAllListeners("SIGINT");
   process.removeAllListeners("SIGTERM");
   process.once("SIGINT", () => void shutdown(0));
