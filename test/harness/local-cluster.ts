@@ -27,14 +27,22 @@ export interface LocalClusterOptions {
 type Component = "etcd" | "apiserver" | "controller-manager";
 
 const children = new Set<ChildProcess>();
+/** Temp directories of clusters not yet stopped: they hold the service-account key and the token. */
+const ownedDirs = new Set<string>();
 let exitHookInstalled = false;
 
-/** Kill every child we started if this process goes away, so no stray processes survive it. */
+/**
+ * Kill every child we started if this process goes away, so no stray processes survive it, and
+ * remove the temp directories of clusters that were not stopped (Ctrl-C during the start, a
+ * crash, an EPIPE when stdout was a pipe whose reader died first: `make demo | tee`).
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   const killAll = (): void => {
     for (const child of children) child.kill("SIGKILL");
+    if (process.env["SWS_KEEP_CLUSTER_DIR"]) return;
+    for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", killAll);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -91,6 +99,7 @@ export class LocalCluster {
     const log = options.log ?? ((): void => undefined);
     const bins = controlPlaneBinaries();
     const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "sws-cluster-"));
+    if (options.dir === undefined) ownedDirs.add(dir);
     mkdirSync(dir, { recursive: true });
     const ports = { etcd: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
     const cluster = new LocalCluster(
@@ -342,7 +351,9 @@ export class LocalCluster {
       await exited;
       clearTimeout(timer);
     }
-    if (this.ownsDir && !process.env["SWS_KEEP_CLUSTER_DIR"])
+    if (this.ownsDir && !process.env["SWS_KEEP_CLUSTER_DIR"]) {
       rmSync(this.dir, { recursive: true, force: true });
+      ownedDirs.delete(this.dir);
+    }
   }
 }
