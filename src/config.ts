@@ -119,14 +119,14 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
     if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}"`);
     const eq = arg.indexOf("=");
     const key = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (!SETTINGS.some((s) => s.flag === key) && key !== "help")
+    if (!SETTINGS.some((s) => s.flag === key) && key !== "help" && key !== "version")
       throw new ConfigError(`unknown flag --${key} (see --help)`);
     let value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
     if (eq < 0) {
       const hasValue = value !== undefined && !value.startsWith("--");
       if (hasValue) i++;
       // Only on/off flags may stand alone ("--leader-elect" means true); others need a value.
-      else if (BOOLEAN_FLAGS.has(key) || key === "help") value = "true";
+      else if (BOOLEAN_FLAGS.has(key) || key === "help" || key === "version") value = "true";
       else throw new ConfigError(`--${key} needs a value`);
     }
     out.set(key, value ?? "true");
@@ -171,17 +171,24 @@ export function parseNamespacePatterns(value: string, name: string): readonly st
 /** Help text listing every flag. */
 export function usage(): string {
   return [
-    "usage: secure-workspace-operator [--flag value ...]",
+    "usage: secure-workspace-operator [--flag value ...] | --help | --version",
     ...SETTINGS.map(
       (s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(20)} ${s.help} (default ${s.fallback || "none"})`,
     ),
   ].join("\n");
 }
 
-/** Reads flags and environment into a validated configuration. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig | "help" {
+/**
+ * Reads flags and environment into a validated configuration; "help" or "version" when asked for
+ * (--help wins over --version, and neither reads the rest).
+ */
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): OperatorConfig | "help" | "version" {
   const flags = parseArgs(argv);
   if (flags.has("help")) return "help";
+  if (flags.has("version")) return "version";
   const get = (flag: string): string => {
     const s = SETTINGS.find((x) => x.flag === flag);
     if (!s) throw new ConfigError(`internal: no setting ${flag}`);

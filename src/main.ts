@@ -12,6 +12,7 @@ import { Manager } from "./controller/manager.js";
 import { startHealthServer } from "./observability/health.js";
 import { createLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
+import { version } from "./version.js";
 
 function kubeConfigFor(config: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -22,7 +23,7 @@ function kubeConfigFor(config: OperatorConfig): KubeConfig {
 }
 
 async function main(): Promise<number> {
-  let config: OperatorConfig | "help";
+  let config: OperatorConfig | "help" | "version";
   try {
     config = loadConfig(process.argv.slice(2), process.env);
   } catch (err) {
@@ -34,6 +35,10 @@ async function main(): Promise<number> {
   }
   if (config === "help") {
     process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  if (config === "version") {
+    process.stdout.write(`secure-workspace-operator ${version()}\n`);
     return 0;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
@@ -59,6 +64,7 @@ async function main(): Promise<number> {
     isReady: () => manager.synced,
   });
   log.info("started", {
+    version: version(),
     identity,
     healthPort: health.port,
     workers: config.workers,

@@ -9,10 +9,10 @@ import {
   type OperatorConfig,
 } from "../../src/config.js";
 
-/** loadConfig for a run that must produce a configuration (not --help). */
+/** loadConfig for a run that must produce a configuration (not --help or --version). */
 function load(argv: readonly string[], env: NodeJS.ProcessEnv = {}): OperatorConfig {
   const config = loadConfig(argv, env);
-  if (config === "help") throw new Error("expected a configuration, got help");
+  if (config === "help" || config === "version") throw new Error(`expected a configuration, got ${config}`);
   return config;
 }
 
@@ -137,6 +137,13 @@ describe("loadConfig", () => {
     expect(loadConfig(["--workers", "2", "--help"], { SWS_WORKERS: "nope" })).to.equal("help");
   });
 
+  it("returns version for --version without reading the other settings, help when both are asked", () => {
+    expect(loadConfig(["--version"], {})).to.equal("version");
+    expect(loadConfig(["--version"], { SWS_WORKERS: "nope" })).to.equal("version");
+    expect(loadConfig(["--version", "--help"], {})).to.equal("help");
+    expect(usage()).to.include("--version");
+  });
+
   describe("bad values are one clear ConfigError naming the flag", () => {
     it("workers out of range or not an integer", () => {
       expect(configError(["--workers", "0"])).to.equal('--workers: "0" must be an integer from 1 to 256');
@@ -245,7 +252,7 @@ describe("parseDuration", () => {
 describe("usage", () => {
   it("lists every flag with its environment variable and default", () => {
     const text = usage();
-    expect(text.split("\n")[0]).to.equal("usage: secure-workspace-operator [--flag value ...]");
+    expect(text.split("\n")[0]).to.equal("usage: secure-workspace-operator [--flag value ...] | --help | --version");
     for (const s of SETTINGS) {
       const line = text.split("\n").find((l) => l.trimStart().startsWith(`--${s.flag} `));
       expect(line, s.flag).to.be.a("string");
