@@ -30,7 +30,7 @@ build: $(BUILD_STAMP) ## compile TypeScript into dist/ (when a source changed)
 
 .PHONY: control-plane
 control-plane: ## build kube-apiserver, kube-controller-manager and etcd from Go modules (cached)
-	@test/apiserver/build.sh >/dev/null
+	@test/tools/heartbeat.sh "building the control plane" test/apiserver/build.sh >/dev/null
 
 .PHONY: lint
 lint: build ## eslint + prettier check
@@ -45,12 +45,30 @@ lua:
 	  { apt-get install -y -qq lua5.4 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq lua5.4 >/dev/null; }; }; } || \
 	  { echo "lua5.4 is needed for the Argo CD health check test: apt-get install lua5.4"; exit 1; }
 
+# helm (chart tests) and promtool (alert rule tests), built from Go modules pinned in test/tools/
+# and cached in ~/.cache by their go.sum, like the control plane (a heartbeat while building).
+.PHONY: tools helm promtool
+tools: ## build helm and promtool from Go modules (cached)
+	@test/tools/build.sh all
+helm:
+	@test/tools/build.sh helm >/dev/null
+promtool:
+	@test/tools/build.sh promtool >/dev/null
+
+# The Helm chart keeps copies of what it cannot reach outside its directory (test-unit checks them).
+CHART := config/helm/secure-workspace-operator
+.PHONY: chart-sync
+chart-sync: ## copy the CRD, the admission policies and config/monitoring into the Helm chart
+	cp crds/secureworkspace.yaml $(CHART)/crds/
+	cp config/admission-policy.yaml config/operator-confinement-policy.yaml config/guardrails-policy.yaml $(CHART)/files/
+	cp config/monitoring/prometheusrule.yaml config/monitoring/dashboard.json $(CHART)/files/monitoring/
+
 .PHONY: test-unit
-test-unit: build lua
+test-unit: build lua promtool
 	npm run --silent test:unit
 
 .PHONY: test-integration
-test-integration: build control-plane
+test-integration: build control-plane helm
 	npm run --silent test:integration
 
 # Reduced: 2 trials per fault scenario (SWS_FAULT_TRIALS=10 is the full run, about 25 minutes).

@@ -33,10 +33,15 @@ export function repoRoot(): string {
 export function controlPlaneBinaries(): ControlPlaneBinaries {
   const dir =
     process.env["SWS_CONTROL_PLANE_BIN"] ??
-    execFileSync(path.join(repoRoot(), "test", "apiserver", "build.sh"), {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    }).trim();
+    // Through the heartbeat wrapper: a cold build is silent for minutes between its progress lines.
+    execFileSync(
+      path.join(repoRoot(), "test", "tools", "heartbeat.sh"),
+      ["building the control plane", path.join(repoRoot(), "test", "apiserver", "build.sh")],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    ).trim();
   const bins: ControlPlaneBinaries = {
     dir,
     apiserver: path.join(dir, "kube-apiserver"),
