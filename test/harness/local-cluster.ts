@@ -22,6 +22,10 @@ export interface LocalClusterOptions {
   readonly readyTimeoutMs?: number;
   /** Progress lines (default: silent). */
   readonly log?: (line: string) => void;
+  /** Extra kube-apiserver flags, e.g. a real node's kubelet client certificate (default none). */
+  readonly extraApiServerArgs?: readonly string[];
+  /** Extra kube-controller-manager controllers, e.g. what Deployments need on a real node (default none). */
+  readonly extraControllers?: readonly string[];
 }
 
 type Component = "etcd" | "apiserver" | "controller-manager";
@@ -87,6 +91,7 @@ export class LocalCluster {
     private readonly ports: { etcd: number; etcdPeer: number; apiserver: number },
     kubeconfigPath: string,
     private readonly log: (line: string) => void,
+    private readonly extra: Pick<LocalClusterOptions, "extraApiServerArgs" | "extraControllers"> = {},
   ) {
     this.server = `https://127.0.0.1:${ports.apiserver}`;
     this.token = randomBytes(24).toString("hex");
@@ -109,6 +114,7 @@ export class LocalCluster {
       ports,
       options.kubeconfigPath ?? path.join(dir, "kubeconfig"),
       log,
+      options,
     );
     try {
       cluster.writeCredentials();
@@ -217,6 +223,7 @@ export class LocalCluster {
       "--allow-privileged=true",
       "--profiling=false",
       "--v=1",
+      ...(this.extra.extraApiServerArgs ?? []),
     ];
   }
 
@@ -245,8 +252,15 @@ export class LocalCluster {
       `--kubeconfig=${this.kubeconfigPath}`,
       "--secure-port=0",
       "--leader-elect=false",
-      "--controllers=namespace-controller,garbage-collector-controller,resourcequota-controller," +
-        "serviceaccount-controller,clusterrole-aggregation-controller",
+      "--controllers=" +
+        [
+          "namespace-controller",
+          "garbage-collector-controller",
+          "resourcequota-controller",
+          "serviceaccount-controller",
+          "clusterrole-aggregation-controller",
+          ...(this.extra.extraControllers ?? []),
+        ].join(","),
       "--concurrent-gc-syncs=5",
       "--v=1",
     ]);

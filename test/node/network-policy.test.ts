@@ -1,0 +1,264 @@
+/**
+ * The NetworkPolicies the operator writes, on real packets: kube-router enforces them on the real
+ * node, probe pods send TCP and UDP, and each connection's outcome must match what the workspace
+ * spec says. The operator runs in-process under its ServiceAccount token (as in the integration
+ * suites); test/node/operator-pod.test.ts runs it as a pod.
+ */
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.js";
+import { repoRoot } from "../harness/control-plane-binaries.js";
+import {
+  adminClient,
+  installOperatorPrerequisites,
+  startOperator,
+  type RunningOperator,
+} from "../integration/support/operator.js";
+import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
+import type { KubeClient } from "../../src/kube/client.js";
+import {
+  apply,
+  kubectl,
+  measure,
+  mismatches,
+  namespace,
+  probePod,
+  waitPodsReady,
+  type PodRef,
+  type Reachability,
+} from "./support/pods.js";
+
+const EXAMPLES = ["minimal.yaml", "multi-namespace.yaml", "ingress-controller.yaml"];
+const SERVER_PORTS = { tcp: [8080, 9090], udp: [5353] };
+
+/** The generated workspace: two namespaces, an ingress allowance from one namespace, one egress allowance. */
+const MATRIX = "sws-node-matrix";
+const MATRIX_NS = ["sws-matrix-a", "sws-matrix-b"];
+const ALLOWED_NS = "sws-allowed"; // allowIngressFrom names it
+const OUTSIDE_NS = "sws-outside"; // nobody's
+const INGRESS_NS = "ingress-nginx"; // the ingress-controller example's peer
+
+function matrixSpec(egressTargetIp: string): SecureWorkspaceSpec {
+  return {
+    namespaces: MATRIX_NS.map((name) => ({ name })),
+    networkPolicy: {
+      allowIngressFrom: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ALLOWED_NS } },
+          ports: [
+            { protocol: "TCP", port: 8080 },
+            { protocol: "UDP", port: 5353 },
+          ],
+        },
+      ],
+      allowEgressTo: [
+        { ipBlock: { cidr: `${egressTargetIp}/32` }, ports: [{ protocol: "TCP", port: 9090 }] },
+      ],
+    },
+  };
+}
+
+const srv = (ns: string): PodRef => ({ namespace: ns, name: "srv" });
+const cli = (ns: string): PodRef => ({ namespace: ns, name: "cli" });
+const DNS: PodRef = { namespace: "kube-system", name: "sws-dns" };
+const EGRESS_TARGET: PodRef = { namespace: OUTSIDE_NS, name: "egress-target" };
+const INGRESS_CTL: PodRef = { namespace: INGRESS_NS, name: "controller" };
+const INGRESS_OTHER: PodRef = { namespace: INGRESS_NS, name: "other" };
+
+function exampleSpec(file: string): SecureWorkspace {
+  return parse(readFileSync(path.join(repoRoot(), "examples", file), "utf8")) as SecureWorkspace;
+}
+
+describe("NetworkPolicies on real packets (kube-router on a real node)", function () {
+  let operator: RunningOperator;
+  let admin: KubeClient;
+  const ips = new Map<string, string>();
+  const workspaces: string[] = [];
+  const extraNamespaces = [ALLOWED_NS, OUTSIDE_NS, INGRESS_NS];
+  const ownedNamespaces: string[] = [];
+
+  const ipOf = (p: PodRef): string => {
+    const ip = ips.get(`${p.namespace}/${p.name}`);
+    if (!ip) throw new Error(`no IP for ${p.namespace}/${p.name}`);
+    return ip;
+  };
+  /** Connections from one client to one server on several ports. */
+  const cases = (
+    from: PodRef,
+    to: PodRef,
+    ports: Array<[protocol: "tcp" | "udp", port: number, expect: "connect" | "blocked"]>,
+  ): Reachability[] =>
+    ports.map(([protocol, port, expect]) => ({
+      from,
+      to: `${to.namespace}/${to.name}`,
+      ip: ipOf(to),
+      protocol,
+      port,
+      expect,
+    }));
+  const all = (e: "connect" | "blocked"): Array<["tcp" | "udp", number, "connect" | "blocked"]> => [
+    ["tcp", 8080, e],
+    ["tcp", 9090, e],
+    ["udp", 5353, e],
+  ];
+  const expectVerdicts = async (list: Reachability[]): Promise<void> => {
+    const verdicts = await measure(list);
+    expect(mismatches(verdicts), `${verdicts.length} connections`).to.deep.equal([]);
+  };
+
+  before(async function () {
+    await installOperatorPrerequisites();
+    admin = adminClient();
+    operator = await startOperator();
+    for (const file of EXAMPLES) {
+      const ws = exampleSpec(file);
+      await admin.apply(workspace(ws.metadata.name, ws.spec));
+      workspaces.push(ws.metadata.name);
+      ownedNamespaces.push(...ws.spec.namespaces.map((n) => n.name));
+    }
+    await apply(extraNamespaces.map((n) => namespace(n)));
+    for (const name of workspaces) await waitReady(admin, name);
+
+    const pods: Array<{ ref: PodRef; obj: unknown }> = [
+      {
+        ref: DNS,
+        obj: probePod(DNS, {
+          serve: { tcp: [53, 8080], udp: [53] },
+          labels: { "k8s-app": "kube-dns" },
+          root: true,
+        }),
+      },
+      { ref: EGRESS_TARGET, obj: probePod(EGRESS_TARGET, { serve: SERVER_PORTS }) },
+      {
+        ref: INGRESS_CTL,
+        obj: probePod(INGRESS_CTL, { labels: { "app.kubernetes.io/name": "ingress-nginx" } }),
+      },
+      { ref: INGRESS_OTHER, obj: probePod(INGRESS_OTHER) },
+    ];
+    for (const ns of [...ownedNamespaces, ...MATRIX_NS, ALLOWED_NS, OUTSIDE_NS]) {
+      pods.push({ ref: srv(ns), obj: probePod(srv(ns), { serve: SERVER_PORTS }) });
+      pods.push({ ref: cli(ns), obj: probePod(cli(ns)) });
+    }
+    // The matrix workspace's egress allowance names the target pod's IP, so the target comes first.
+    const early = pods.filter((p) => !MATRIX_NS.includes(p.ref.namespace));
+    await apply(early.map((p) => p.obj));
+    for (const [k, v] of await waitPodsReady(early.map((p) => p.ref))) ips.set(k, v);
+    await admin.apply(workspace(MATRIX, matrixSpec(ipOf(EGRESS_TARGET))));
+    workspaces.push(MATRIX);
+    await waitReady(admin, MATRIX);
+    const late = pods.filter((p) => MATRIX_NS.includes(p.ref.namespace));
+    await apply(late.map((p) => p.obj));
+    for (const [k, v] of await waitPodsReady(late.map((p) => p.ref))) ips.set(k, v);
+  });
+
+  after(async function () {
+    await kubectl([
+      "delete",
+      "pod",
+      "-n",
+      "kube-system",
+      DNS.name,
+      "--ignore-not-found",
+      "--wait=false",
+    ]).catch(() => "");
+    for (const name of workspaces) await deleteWorkspace(admin, name).catch(() => undefined);
+    await kubectl([
+      "delete",
+      "namespace",
+      ...extraNamespaces,
+      ...ownedNamespaces,
+      ...MATRIX_NS,
+      "--ignore-not-found",
+      "--wait=false",
+    ]).catch(() => "");
+    await operator?.stop();
+    admin?.close();
+  });
+
+  it("minimal: default deny blocks, same-namespace and DNS (UDP and TCP 53) connect", async function () {
+    const ns = "example-minimal";
+    await expectVerdicts([
+      ...cases(cli(ns), srv(ns), all("connect")),
+      ...cases(cli(ns), DNS, [
+        ["udp", 53, "connect"],
+        ["tcp", 53, "connect"],
+        ["tcp", 8080, "blocked"],
+      ]),
+      ...cases(cli(ns), srv(OUTSIDE_NS), all("blocked")),
+      ...cases(cli(OUTSIDE_NS), srv(ns), all("blocked")),
+      // Another workspace's namespace whose egress is open: this workspace's ingress deny decides.
+      ...cases(cli("platform-api"), srv(ns), all("blocked")),
+    ]);
+  });
+
+  it("multi-namespace: ingress only from the workspace's namespaces, egress open", async function () {
+    await expectVerdicts([
+      ...cases(cli("platform-web"), srv("platform-api"), all("connect")),
+      ...cases(cli("platform-jobs"), srv("platform-web"), all("connect")),
+      ...cases(cli("platform-api"), srv("platform-api"), all("connect")),
+      ...cases(cli(OUTSIDE_NS), srv("platform-api"), all("blocked")),
+      ...cases(cli("example-minimal"), srv("platform-api"), all("blocked")),
+      ...cases(cli("platform-api"), srv(OUTSIDE_NS), all("connect")),
+    ]);
+  });
+
+  it("ingress-controller: the controller's pods reach TCP 8080 only, nobody else gets in", async function () {
+    const ns = "web-frontend";
+    await expectVerdicts([
+      ...cases(INGRESS_CTL, srv(ns), [
+        ["tcp", 8080, "connect"],
+        ["tcp", 9090, "blocked"],
+        ["udp", 5353, "blocked"],
+      ]),
+      ...cases(INGRESS_OTHER, srv(ns), all("blocked")),
+      ...cases(cli(OUTSIDE_NS), srv(ns), all("blocked")),
+      ...cases(cli(ns), srv(ns), all("connect")),
+      ...cases(cli(ns), DNS, [["udp", 53, "connect"]]),
+      // Its egress allowance is an address range outside the pod network: anything else is blocked.
+      ...cases(cli(ns), srv(OUTSIDE_NS), all("blocked")),
+      ...cases(cli(ns), srv("platform-api"), all("blocked")),
+    ]);
+  });
+
+  it("generated matrix: every client namespace kind x TCP/UDP ports, exactly the declared allowances", async function () {
+    const [a, b] = MATRIX_NS as [string, string];
+    // Ingress into a: what the spec declares, per client kind.
+    const ingress = (from: string, protocol: "tcp" | "udp", port: number): "connect" | "blocked" => {
+      if (from === a) return "connect"; // same namespace
+      if (from === ALLOWED_NS)
+        return (protocol === "tcp" && port === 8080) || (protocol === "udp" && port === 5353)
+          ? "connect"
+          : "blocked";
+      return "blocked"; // the workspace's other namespace, another workspace's, an unrelated one
+    };
+    const list: Reachability[] = [];
+    for (const from of [a, b, "platform-api", OUTSIDE_NS, ALLOWED_NS]) {
+      for (const [protocol, port] of [
+        ["tcp", 8080],
+        ["tcp", 9090],
+        ["udp", 5353],
+      ] as const) {
+        list.push(...cases(cli(from), srv(a), [[protocol, port, ingress(from, protocol, port)]]));
+      }
+    }
+    // Egress from a: same namespace, DNS, the declared address on TCP 9090 only, nothing else.
+    list.push(
+      ...cases(cli(a), DNS, [
+        ["udp", 53, "connect"],
+        ["tcp", 53, "connect"],
+        ["tcp", 8080, "blocked"],
+      ]),
+      ...cases(cli(a), EGRESS_TARGET, [
+        ["tcp", 9090, "connect"],
+        ["tcp", 8080, "blocked"],
+        ["udp", 5353, "blocked"],
+      ]),
+      ...cases(cli(a), srv(OUTSIDE_NS), all("blocked")),
+      ...cases(cli(a), srv(b), all("blocked")),
+      ...cases(cli(a), srv("platform-api"), all("blocked")),
+    );
+    await expectVerdicts(list);
+  });
+});
