@@ -1,94 +1,60 @@
 #!/usr/bin/env node
 /**
- * `sws`: offline tools for GitOps review and auditors.
- *   sws render   -f FILE|-      the objects the operator would apply, as YAML, in apply order
- *   sws validate -f FILE|-      defaults + schema + semantic checks; one line per problem
- *   sws audit [-o table|json|markdown] [--kubeconfig PATH]   compliance report from the cluster
- * Exit codes: 0 ok, 1 invalid input or problems found, 2 usage error.
+ * `sws` (also `kubectl sws`, as the kubectl-sws plugin): offline tools for GitOps review and the
+ * auditors' report.
+ *   sws render   -f FILE|-     the objects the operator applies, as YAML, in apply order
+ *   sws validate -f FILE|-     schema + rules, every problem at once; one line per problem
+ *   sws audit [NAME...] [-o table|json|markdown|oscal] [--state STATE]   report from the cluster
+ * Exit codes: 0 ok, 1 invalid input or problems found (audit: NonCompliant), 2 usage error.
+ * Help (`--help` anywhere) and usage errors never read a file or contact a cluster.
  */
-import { readFileSync } from "node:fs";
-import { stringify } from "yaml";
-import { checkWorkspace } from "./api/check.js";
-import { InputError, parseWorkspaces } from "./api/parse.js";
-import { formatProblems } from "./api/problems.js";
-import { desiredState } from "./baseline/index.js";
-
-const USAGE = `usage:
-  sws render   -f FILE|-     print the objects the operator would apply (YAML, apply order)
-  sws validate -f FILE|-     check a SecureWorkspace offline (schema, defaults, semantics)
-  sws audit [-o table|json|markdown] [--kubeconfig PATH]
-                             compliance report of every SecureWorkspace in the cluster`;
-
-class UsageError extends Error {}
-
-function readInput(args: readonly string[]): { text: string; source: string } {
-  const i = args.findIndex((a) => a === "-f" || a === "--filename");
-  const file = i >= 0 ? args[i + 1] : undefined;
-  if (!file) throw new UsageError("missing -f FILE (use -f - for standard input)");
-  if (file === "-") return { text: readFileSync(0, "utf8"), source: "<stdin>" };
-  try {
-    return { text: readFileSync(file, "utf8"), source: file };
-  } catch (err) {
-    throw new InputError(
-      `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-}
-
-function render(args: readonly string[]): number {
-  const { text, source } = readInput(args);
-  const workspaces = parseWorkspaces(text, source);
-  const invalid = workspaces.flatMap((ws) =>
-    checkWorkspace(ws).map((p) => `${ws.metadata.name}: ${p.path}: ${p.message}`),
-  );
-  if (invalid.length > 0) {
-    process.stderr.write(`${invalid.join("\n")}\n`);
-    return 1;
-  }
-  const docs = workspaces.flatMap((ws) => desiredState(ws));
-  process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));
-  return 0;
-}
-
-function validate(args: readonly string[]): number {
-  const { text, source } = readInput(args);
-  let failed = false;
-  for (const ws of parseWorkspaces(text, source)) {
-    const problems = checkWorkspace(ws);
-    if (problems.length === 0) {
-      process.stdout.write(`${ws.metadata.name}: valid\n`);
-      continue;
-    }
-    failed = true;
-    process.stdout.write(
-      `${formatProblems(problems)
-        .split("\n")
-        .map((line) => `${ws.metadata.name}: ${line}`)
-        .join("\n")}\n`,
-    );
-  }
-  return failed ? 1 : 0;
-}
+import { parseArgs, UsageError, wantsHelp } from "./cli/args.js";
+import { commandHelp, USAGE } from "./cli/help.js";
+import { AUDIT, RENDER, VALIDATE } from "./cli/specs.js";
+import { version } from "./version.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (command === "--version" || command === "version") {
+    if (args.length > 0) throw new UsageError(`unexpected argument "${args[0] ?? ""}" for "sws --version"`);
+    process.stdout.write(`sws ${version()}\n`);
+    return 0;
+  }
+  if (command === "--help" || command === "-h" || command === "help") {
+    const topic = args[0];
+    const text = topic === undefined ? USAGE : commandHelp(topic);
+    if (text === undefined) throw new UsageError(`unknown command "${topic ?? ""}" (see "sws --help")`);
+    process.stdout.write(`${text}\n`);
+    return 0;
+  }
+  const help = commandHelp(command);
+  if (help === undefined) throw new UsageError(`unknown command "${command}" (see "sws --help")`);
+  if (wantsHelp(args)) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
   switch (command) {
-    case "render":
-      return render(args);
-    case "validate":
-      return validate(args);
-    case "audit": {
-      const { audit } = await import("./audit.js");
-      return audit(args);
+    case "render": {
+      const parsed = parseArgs(args, RENDER);
+      const { render } = await import("./cli/offline.js");
+      return render(parsed);
     }
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command "${command}"`);
+    case "validate": {
+      const parsed = parseArgs(args, VALIDATE);
+      const { validate } = await import("./cli/offline.js");
+      return validate(parsed);
+    }
+    default: {
+      const parsed = parseArgs(args, AUDIT);
+      // Loaded only here: the Kubernetes client is not needed by the offline commands.
+      const { audit, auditRequest } = await import("./audit.js");
+      auditRequest(parsed); // usage errors before any cluster access
+      return audit(parsed, version());
+    }
   }
 }
 
@@ -96,7 +62,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`sws: ${err.message}\n${USAGE}\n`);
+      process.stderr.write(`sws: ${err.message}\n`);
       process.exit(2);
     }
     process.stderr.write(`sws: ${err instanceof Error ? err.message : String(err)}\n`);

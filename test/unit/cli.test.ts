@@ -3,7 +3,16 @@
  * stdout and stderr.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,12 +40,13 @@ interface Run {
   readonly stderr: string;
 }
 
-function sws(args: readonly string[], input?: string): Run {
+function sws(args: readonly string[], input?: string, env?: Record<string, string>): Run {
   const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     input: input ?? "",
     encoding: "utf8",
     timeout: 30_000,
+    env: { ...process.env, ...env },
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -141,6 +151,25 @@ describe("sws CLI", function () {
       });
     });
 
+    it("prints no empty uid: the ownerReference names the workspace without the server-assigned uid", () => {
+      const docs = documents(sws(["render", "-f", "examples/team-quota.yaml"]).stdout);
+      const owned = docs.filter((d) => d["kind"] !== "Namespace");
+      expect(owned.length).to.be.greaterThan(3);
+      for (const doc of owned) {
+        const refs = (doc["metadata"] as { ownerReferences: Array<Record<string, unknown>> }).ownerReferences;
+        expect(refs).to.deep.equal([
+          {
+            apiVersion: "secureworkspace.io/v1alpha1",
+            kind: "SecureWorkspace",
+            name: "example-team-quota",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]);
+      }
+      expect(sws(["render", "-f", "examples/team-quota.yaml"]).stdout).to.not.match(/uid: ""/);
+    });
+
     it("reads the workspace from standard input with -f -", () => {
       const run = sws(["render", "-f", "-"], MINIMAL);
       expect(run.status).to.equal(0);
@@ -197,6 +226,35 @@ describe("sws CLI", function () {
         'bad: spec.networkPolicy.allowEgressTo[0].ipBlock.cidr: "10.0.0.0/33" is not a valid CIDR',
         'bad: spec.resourceQuota.hard[requests.cpu]: "lots" is not a valid quantity',
       ]);
+    });
+
+    it("reports schema problems and rule problems (CIDR, quantity) together, as the API server does", () => {
+      const mixed = INVALID.replace("spec:\n", "spec:\n  enforcement: Sometimes\n").replace(
+        "    - name: kube-system\n",
+        "    - name: kube-system\n    - name: Bad_Name\n",
+      );
+      const run = sws(["validate", "-f", "-"], mixed);
+      expect(run.status).to.equal(1);
+      const out = lines(run.stdout);
+      expect(out).to.include(
+        'bad: spec.enforcement: Unsupported value: "Sometimes": supported values: "Enforce", "Audit"',
+      );
+      expect(out.some((l) => l.startsWith('bad: spec.namespaces[3].name: "Bad_Name" should match'))).to.be
+        .true;
+      expect(out).to.include(
+        'bad: spec.networkPolicy.allowEgressTo[0].ipBlock.cidr: "10.0.0.0/33" is not a valid CIDR',
+      );
+      expect(out).to.include('bad: spec.resourceQuota.hard[requests.cpu]: "lots" is not a valid quantity');
+      // One line per problem: the schema's pattern problem is not repeated by the DNS-label rule.
+      expect(out.filter((l) => l.startsWith("bad: spec.namespaces[3].name:"))).to.have.length(1);
+    });
+
+    it("a value of the wrong type stops the rules, and says so (as the API server does)", () => {
+      const typed = INVALID.replace("  namespaces:\n", "  enforcement: [Audit]\n  namespaces:\n");
+      const out = lines(sws(["validate", "-f", "-"], typed).stdout);
+      expect(out[0]).to.equal("bad: spec.enforcement: must be of type string, got array");
+      expect(out[out.length - 1]).to.match(/^bad: spec: some validation rules were not checked/);
+      expect(out.some((l) => l.includes("not a valid CIDR"))).to.be.false;
     });
 
     it("reports each workspace of a multi-document file, and fails if any is invalid", () => {
@@ -274,36 +332,139 @@ describe("sws CLI", function () {
     }
   });
 
-  describe("usage errors exit 2", () => {
-    it("a command without -f names the missing flag, then shows usage", () => {
-      const run = sws(["validate"]);
+  describe("usage errors exit 2 with one line on stderr", () => {
+    const oneLine = (run: Run): string => {
       expect(run.status).to.equal(2);
       expect(run.stdout).to.equal("");
       expect(run.stderr).to.not.include("    at ");
-      expect(lines(run.stderr)[0]).to.equal("sws: missing -f FILE (use -f - for standard input)");
-      expect(lines(run.stderr)[1]).to.equal("usage:");
+      expect(lines(run.stderr)).to.have.length(1);
+      return lines(run.stderr)[0] ?? "";
+    };
+
+    it("a command without -f names the missing flag", () => {
+      expect(oneLine(sws(["validate"]))).to.equal("sws: missing -f FILE (use -f - for standard input)");
     });
 
     it("-f without a file is the same usage error", () => {
-      const run = sws(["render", "-f"]);
-      expect(run.status).to.equal(2);
-      expect(lines(run.stderr)[0]).to.equal("sws: missing -f FILE (use -f - for standard input)");
+      expect(oneLine(sws(["render", "-f"]))).to.equal("sws: missing -f FILE (use -f - for standard input)");
     });
 
     it("an unknown command is named", () => {
-      const run = sws(["frobnicate"]);
-      expect(run.status).to.equal(2);
-      expect(run.stderr).to.not.include("    at ");
-      expect(lines(run.stderr)[0]).to.equal('sws: unknown command "frobnicate"');
+      expect(oneLine(sws(["frobnicate"]))).to.equal('sws: unknown command "frobnicate" (see "sws --help")');
     });
 
-    it("no command at all prints usage on stdout and exits 2; help exits 0", () => {
+    it("an unknown flag is refused, never ignored (sws audit --workspace x prints no rows)", () => {
+      // No kubeconfig in reach: a usage error must come before any cluster access.
+      const run = sws(["audit", "--workspace", "x"], "", { KUBECONFIG: path.join(tmp, "none") });
+      expect(oneLine(run)).to.equal('sws: unknown flag --workspace for "sws audit" (see "sws audit --help")');
+      expect(oneLine(sws(["render", "-f", "examples/minimal.yaml", "--dry-run"]))).to.match(
+        /^sws: unknown flag --dry-run for "sws render"/,
+      );
+      expect(oneLine(sws(["validate", "-x", "examples/minimal.yaml"]))).to.match(/^sws: unknown flag -x /);
+    });
+
+    it("a stray argument is refused", () => {
+      expect(oneLine(sws(["validate", "-f", "examples/minimal.yaml", "extra"]))).to.equal(
+        'sws: unexpected argument "extra" for "sws validate" (see "sws validate --help")',
+      );
+      expect(oneLine(sws(["--version", "now"]))).to.match(/^sws: unexpected argument "now"/);
+    });
+
+    it("a value given to a boolean flag is refused", () => {
+      expect(oneLine(sws(["validate", "--help=yes"]))).to.match(/takes no value|--help/);
+    });
+
+    it("audit refuses a bad -o or --state before it reads a kubeconfig", () => {
+      const env = { KUBECONFIG: path.join(tmp, "none") };
+      expect(oneLine(sws(["audit", "-o", "yaml"], "", env))).to.equal(
+        'sws: -o must be one of table, json, markdown, oscal, not "yaml"',
+      );
+      expect(oneLine(sws(["audit", "--state", "Compliant,Broken"], "", env))).to.equal(
+        'sws: --state must be one of Compliant, NonCompliant, NotApplicable, Unknown, not "Broken"',
+      );
+      expect(oneLine(sws(["audit", "-o"], "", env))).to.match(/^sws: flag needs an argument: --output/);
+    });
+
+    it("no command at all prints usage on stdout and exits 2; --help exits 0", () => {
       const none = sws([]);
       expect(none.status).to.equal(2);
       expect(none.stdout).to.match(/^usage:\n/);
       const help = sws(["--help"]);
       expect(help.status).to.equal(0);
-      expect(help.stdout).to.include("sws render").and.include("sws validate");
+      expect(help.stdout).to.include("sws render").and.include("sws validate").and.include("sws audit");
+      expect(help.stdout).to.include("Exit codes:").and.include("kubectl sws");
+    });
+  });
+
+  describe("help and version never touch a cluster or a file", () => {
+    const env = (): Record<string, string> => ({ KUBECONFIG: path.join(tmp, "no-such-kubeconfig") });
+
+    for (const command of ["render", "validate", "audit"]) {
+      it(`sws ${command} --help and -h print the command's help on stdout, exit 0`, () => {
+        for (const flag of ["--help", "-h"]) {
+          const run = sws([command, flag], "", env());
+          expect(run.stderr).to.equal("");
+          expect(run.status).to.equal(0);
+          expect(run.stdout).to.match(new RegExp(`^usage: sws ${command} `));
+          expect(run.stdout).to.include("Flags:").and.include("Exit codes:");
+        }
+        expect(sws(["help", command], "", env()).stdout).to.equal(sws([command, "--help"], "", env()).stdout);
+      });
+    }
+
+    it("--help wins over other arguments, even bad ones", () => {
+      const run = sws(["audit", "--bogus", "--help"], "", env());
+      expect(run.status).to.equal(0);
+      expect(run.stdout).to.match(/^usage: sws audit/);
+    });
+
+    it("render --help says precisely what is left out of the render", () => {
+      const text = sws(["render", "--help"]).stdout;
+      expect(text).to.include("ownerReferences[].uid").and.include("secureworkspace.io/applied-hash");
+      expect(text).to.include("secureworkspace.io/owner-uid");
+    });
+
+    it("audit --help documents the formats, --state and the exit codes", () => {
+      const text = sws(["audit", "--help"], "", env()).stdout;
+      for (const word of ["--output", "oscal", "--state", "NonCompliant", "--kubeconfig", "[NAME...]"])
+        expect(text).to.include(word);
+      expect(text).to.match(/1 {2}problems found/);
+    });
+
+    it("--version prints package.json's version", () => {
+      const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+      for (const args of [["--version"], ["version"]]) {
+        const run = sws(args);
+        expect(run.status).to.equal(0);
+        expect(run.stdout).to.equal(`sws ${pkg.version}\n`);
+      }
+    });
+  });
+
+  describe("install: sws and kubectl-sws on PATH", () => {
+    it("package.json names both bins, pointing at the compiled CLI with a node shebang", () => {
+      const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        bin: Record<string, string>;
+      };
+      expect(pkg.bin).to.deep.include({ sws: "dist/src/cli.js", "kubectl-sws": "dist/src/cli.js" });
+      expect(readFileSync(CLI, "utf8").split("\n")[0]).to.equal("#!/usr/bin/env node");
+    });
+
+    it("works as a kubectl plugin: a kubectl-sws executable on PATH runs the same CLI", () => {
+      // What npm link / npm install -g creates: an executable named kubectl-sws on PATH. kubectl
+      // runs it with the arguments after "sws"; here we run it the same way, through PATH.
+      const bin = path.join(tmp, "bin");
+      mkdirSync(bin, { recursive: true });
+      const plugin = path.join(bin, "kubectl-sws");
+      writeFileSync(plugin, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+      chmodSync(plugin, 0o755);
+      const run = spawnSync("kubectl-sws", ["validate", "-f", "examples/minimal.yaml"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env["PATH"] ?? ""}` },
+      });
+      expect(run.status).to.equal(0);
+      expect(run.stdout).to.equal("example-minimal: valid\n");
     });
   });
 });
