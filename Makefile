@@ -82,14 +82,37 @@ test-faults: build control-plane ## fault suite on a real cluster (kills, failov
 bench-small: build control-plane ## benchmark at 50 workspaces x 2 namespaces (npm run bench for 1000 x 2)
 	npm run --silent bench -- --workspaces 50 --namespaces-per-workspace 2 --drift-samples 50
 
+# The real node (#13): kubelet, kube-scheduler, containerd, CNI plugins and kube-router built from
+# Go modules (test/nodebuild/, cached in ~/.cache by go.sum; cold about 15 minutes on 2 cores),
+# runc, iptables and ipset from Debian (installed here when missing, and said so). Needs root.
+.PHONY: node-deps
+node-deps:
+	@missing=""; for c in runc iptables ipset; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then echo "node-deps: installing$$missing with apt-get (the real node needs them)"; \
+	  { apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }; } || \
+	  { echo "the real node needs$$missing: apt-get install$$missing"; exit 1; }; fi
+
+.PHONY: node
+node: node-deps ## build the real node (kubelet, containerd, kube-router, ...) from Go modules (cached)
+	@test/nodebuild/build.sh all
+
+.PHONY: test-node
+test-node: build control-plane node ## tests on a real node: NetworkPolicies on packets, Pod Security, the operator as a pod
+	npx mocha --config test/.mocharc.node.json
+
+.PHONY: node-clean
+node-clean: build ## clean up after a killed real-node run (processes, mounts, cgroups, iptables, ipsets, paths)
+	@node --input-type=module -e "const m = await import('./dist/test/harness/node/host.js'); \
+	  console.log(m.recoverHost(console.log) ? 'node-clean: done' : 'node-clean: no node record, nothing to do')"
+
 .PHONY: test
 test: test-unit test-integration test-faults bench-small lint ## everything CI runs: unit, integration, faults, small bench, lint
 
 .PHONY: cluster
-cluster: build control-plane ## start a local real cluster in the background (.cluster/kubeconfig)
+cluster: build control-plane $(if $(NODE),node) ## start a local real cluster in the background (.cluster/kubeconfig); NODE=1 adds a real node
 	@mkdir -p $(CLUSTER_DIR)
 	@rm -f $(CLUSTER_DIR)/ready
-	@nohup node dist/test/harness/cluster-cli.js run > $(CLUSTER_DIR)/cluster.log 2>&1 &
+	@SWS_NODE=$(NODE) nohup node dist/test/harness/cluster-cli.js run > $(CLUSTER_DIR)/cluster.log 2>&1 &
 	@for i in $$(seq 1 600); do \
 	  if [ -f $(CLUSTER_DIR)/ready ]; then break; fi; \
 	  if grep -q '^cluster:' $(CLUSTER_DIR)/cluster.log 2>/dev/null; then cat $(CLUSTER_DIR)/cluster.log; exit 1; fi; \
@@ -132,6 +155,17 @@ run: build ## run the operator locally as its ServiceAccount, not as you (KUBECO
 	  "      user: $(OPERATOR_SA)" "current-context: operator" > $(OPERATOR_KUBECONFIG)); \
 	echo "make run: $(OPERATOR_KUBECONFIG) (ServiceAccount $(OPERATOR_NS)/$(OPERATOR_SA), token valid 12 h)"
 	node dist/src/main.js --kubeconfig $(OPERATOR_KUBECONFIG) $(RUN_FLAGS)
+
+# `make deploy`: the operator as a pod, as in production: the image from config/Dockerfile's final
+# stage built without Docker, imported into make cluster NODE=1's node, config/ applied with only
+# the image swapped (kustomize images + imagePullPolicy Never) against $KUBECONFIG.
+.PHONY: deploy
+deploy: build node ## the operator as two pods on make cluster NODE=1's node (image built here, config/ applied)
+	KUBECONFIG="$(RUN_KUBECONFIG)" node dist/test/harness/node/deploy.js
+
+.PHONY: undeploy
+undeploy: build ## remove what make deploy applied (the CRD stays)
+	KUBECONFIG="$(RUN_KUBECONFIG)" node dist/test/harness/node/deploy.js --delete
 
 .PHONY: demo
 demo: build control-plane ## the demo: local cluster + operator + examples, Ctrl-C stops everything

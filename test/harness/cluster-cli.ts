@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { repoRoot } from "./control-plane-binaries.js";
 import { LocalCluster } from "./local-cluster.js";
+import { startClusterWithNode } from "./node/local-node.js";
 
 // SWS_CLUSTER_DIR lets a test run its own instance without touching a developer's .cluster/.
 const stateDir = process.env["SWS_CLUSTER_DIR"] ?? path.join(repoRoot(), ".cluster");
@@ -38,15 +39,16 @@ async function run(): Promise<void> {
   if (pid !== undefined) throw new Error(`a cluster is already running (pid ${pid}); run make cluster-stop`);
   mkdirSync(stateDir, { recursive: true });
   rmSync(path.join(stateDir, "ready"), { force: true });
-  const cluster = await LocalCluster.start({
-    dir: path.join(stateDir, "data"),
-    kubeconfigPath,
-    log: (line) => console.log(`[cluster] ${line}`),
-  });
+  const options = { dir: path.join(stateDir, "data"), kubeconfigPath };
+  const log = (line: string): void => console.log(`[cluster] ${line}`);
+  // SWS_NODE=1 (make cluster NODE=1): a real node too, so pods run (test/harness/node/).
+  const withNode =
+    process.env["SWS_NODE"] === "1" ? await startClusterWithNode({ cluster: options, log }) : undefined;
+  const cluster = withNode?.cluster ?? (await LocalCluster.start({ ...options, log }));
   writeFileSync(pidFile, String(process.pid));
   writeFileSync(path.join(stateDir, "ready"), cluster.server);
   const shutdown = (): void => {
-    void cluster.stop().then(() => {
+    void (withNode ?? cluster).stop().then(() => {
       rmSync(path.join(stateDir, "data"), { recursive: true, force: true });
       removeClusterFiles();
       process.exit(0);

@@ -293,6 +293,17 @@ function exe(pid: number): string {
   }
 }
 
+/** Another live process holds the machine's node lock. */
+export class HostBusyError extends Error {
+  constructor(readonly holder: HostRecord) {
+    super(
+      `another real node runs on this machine (pid ${holder.pid}, ${holder.dir}); ` +
+        `one node fixture per machine (lock ${LOCK_FILE})`,
+    );
+    this.name = "HostBusyError";
+  }
+}
+
 /**
  * Takes the machine-wide node lock for this process and records the host's state in it. A lock
  * whose owner is gone (a crashed run) is cleaned up first: its record says what to undo.
@@ -300,11 +311,7 @@ function exe(pid: number): string {
 export function acquireHost(dir: string, log: (line: string) => void): HostRecord {
   mkdirSync(LOCK_DIR, { recursive: true });
   const previous = lockRecord();
-  if (previous && previous.pid !== process.pid && alive(previous.pid))
-    throw new Error(
-      `another real node runs on this machine (pid ${previous.pid}, ${previous.dir}); ` +
-        `one node fixture per machine (lock ${LOCK_FILE})`,
-    );
+  if (previous && previous.pid !== process.pid && alive(previous.pid)) throw new HostBusyError(previous);
   if (previous) recoverHost(log);
   const record: HostRecord = {
     pid: process.pid,
@@ -314,7 +321,12 @@ export function acquireHost(dir: string, log: (line: string) => void): HostRecor
     hostEntries: hostEntries(),
   };
   // "wx": a second process racing for the lock fails here rather than sharing the host.
-  writeFileSync(LOCK_FILE, JSON.stringify(record), { flag: "wx" });
+  try {
+    writeFileSync(LOCK_FILE, JSON.stringify(record), { flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new HostBusyError(lockRecord() ?? record);
+    throw err;
+  }
   return record;
 }
 

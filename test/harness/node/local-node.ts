@@ -24,6 +24,7 @@ import {
   cleanupHost,
   createBridge,
   GATEWAY_IP,
+  HostBusyError,
   leftovers,
   LOCK_DIR,
   NODE_NAME,
@@ -413,6 +414,29 @@ resolvConf: /etc/resolv.conf
   }
 }
 
+/**
+ * Takes the node lock, waiting while another run holds it (SWS_NODE_LOCK_TIMEOUT_MS, default 30
+ * minutes): two `make test` on one machine take turns instead of failing.
+ */
+async function acquireHostWaiting(dir: string, log: (line: string) => void): Promise<HostRecord> {
+  const deadline = Date.now() + Number(process.env["SWS_NODE_LOCK_TIMEOUT_MS"] ?? 30 * 60_000);
+  let told = 0;
+  for (;;) {
+    try {
+      return acquireHost(dir, log);
+    } catch (err) {
+      if (!(err instanceof HostBusyError) || Date.now() > deadline) throw err;
+      if (told !== err.holder.pid) {
+        told = err.holder.pid;
+        console.error(
+          `  [node] waiting for the real node of pid ${err.holder.pid} to finish (one per machine)...`,
+        );
+      }
+      await sleep(2000);
+    }
+  }
+}
+
 /** A control plane and a real node, started together (the API server needs the kubelet client cert). */
 export interface ClusterWithNode {
   readonly cluster: LocalCluster;
@@ -432,7 +456,7 @@ export async function startClusterWithNode(options: NodeOptions = {}): Promise<C
   installExitHook();
   // The node's dir: short (unix socket paths), and named so host.ts finds every process by it.
   const dir = mkdtempSync(path.join(tmpdir(), "sws-node-"));
-  const record = acquireHost(dir, log);
+  const record = await acquireHostWaiting(dir, log);
   let cluster: LocalCluster | undefined;
   try {
     const certs = writeKubeletClientCerts(path.join(dir, "pki"));
