@@ -71,6 +71,14 @@ test-unit: build lua promtool
 test-integration: build control-plane helm
 	npm run --silent test:integration
 
+# The Kubernetes Multi-Tenancy Benchmarks (kubectl-mtb, 18 checks) against two example workspaces.
+# Not in `make test`: kubectl-mtb is not on the Go module proxy, so test/tools/kubectl-mtb.sh builds
+# it (cached) from a checkout of kubernetes-sigs/multi-tenancy (MTB_SRC=DIR) or a clone from GitHub.
+.PHONY: test-mtb
+test-mtb: build control-plane ## Multi-Tenancy Benchmarks, kubectl-mtb built from source (MTB_SRC=checkout, else git clone)
+	@test/tools/kubectl-mtb.sh >/dev/null
+	npx mocha --config test/.mocharc.mtb.json
+
 # Reduced: 2 trials per fault scenario (SWS_FAULT_TRIALS=10 is the full run, about 25 minutes).
 .PHONY: test-faults
 test-faults: build control-plane ## fault suite on a real cluster (kills, failover, conflicts, slow API)
