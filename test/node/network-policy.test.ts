@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import { WORKSPACE_LABEL } from "../../src/api/constants.js";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import {
@@ -260,5 +261,47 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
       ...cases(cli(a), srv("platform-api"), all("blocked")),
     );
     await expectVerdicts(list);
+  });
+
+  it("a tenant's own policies inside the workspace open exactly their port between its namespaces", async function () {
+    const [a, b] = MATRIX_NS as [string, string];
+    // What a tenant may add under the guardrails (peers inside the workspace; admission is tested in
+    // test/integration/guardrails.test.ts): a's ingress and b's egress on TCP 9090, by workspace label.
+    const inside = { namespaceSelector: { matchLabels: { [WORKSPACE_LABEL]: MATRIX } } };
+    const port = [{ protocol: "TCP", port: 9090 }];
+    const tenant = [
+      {
+        namespace: a,
+        name: "tenant-from-workspace",
+        spec: { policyTypes: ["Ingress"], ingress: [{ from: [inside], ports: port }] },
+      },
+      {
+        namespace: b,
+        name: "tenant-to-workspace",
+        spec: { policyTypes: ["Egress"], egress: [{ to: [inside], ports: port }] },
+      },
+    ].map(({ namespace: ns, name, spec }) => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name, namespace: ns },
+      spec: { podSelector: {}, ...spec },
+    }));
+    await apply(tenant);
+    try {
+      await expectVerdicts([
+        ...cases(cli(b), srv(a), [
+          ["tcp", 9090, "connect"],
+          ["tcp", 8080, "blocked"],
+          ["udp", 5353, "blocked"],
+        ]),
+        ...cases(cli(OUTSIDE_NS), srv(a), all("blocked")),
+        ...cases(cli("platform-api"), srv(a), all("blocked")),
+        ...cases(cli(ALLOWED_NS), srv(a), [["tcp", 9090, "blocked"]]),
+        ...cases(cli(b), srv(OUTSIDE_NS), all("blocked")),
+      ]);
+    } finally {
+      await kubectl(["delete", "networkpolicy", "-n", a, "tenant-from-workspace", "--ignore-not-found"]);
+      await kubectl(["delete", "networkpolicy", "-n", b, "tenant-to-workspace", "--ignore-not-found"]);
+    }
   });
 });
