@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     }
     await cluster.stop();
     // The kubeconfigs in .cluster/ name a cluster that is gone now.
-    for (const file of ["kubeconfig", "operator.kubeconfig"]) rmSync(path.join(stateDir, file), { force: true });
+    for (const file of ["kubeconfig", "operator.kubeconfig"])
+      rmSync(path.join(stateDir, file), { force: true });
     process.exit(code);
   };
   // `make demo | tee demo.log` then Ctrl-C: tee dies with the same SIGINT, so every line the
