@@ -19,6 +19,7 @@ import type { Problem } from "../api/problems.js";
 import type { SecureWorkspace, SecureWorkspaceStatus } from "../api/types.js";
 import { desiredStateOf } from "../baseline/index.js";
 import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
+import { posture, type Finding } from "../baseline/posture.js";
 import { controlOf } from "../baseline/index.js";
 import { objectRef, type DesiredObject } from "../baseline/objects.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
@@ -44,6 +45,12 @@ import {
   ownsNamespace,
   type Holding,
 } from "./holdings.js";
+import {
+  foreignNetworkPolicy,
+  foreignPeerAuthentication,
+  foreignRoleBinding,
+  namespaceInfo,
+} from "./foreign.js";
 import type { MeshDetector } from "./mesh-detector.js";
 import type { ReconcileResult } from "./queue.js";
 import {
@@ -243,6 +250,7 @@ export class Reconciler {
       terminating,
       desired,
       foreign: thePlan.foreign,
+      findings: this.postureOf(name, uid, spec, held, meshInstalled === true),
       ...(meshInstalled !== undefined ? { meshInstalled } : {}),
     };
 
@@ -286,6 +294,39 @@ export class Reconciler {
     } catch (err) {
       return [{ path: "spec", message: `cannot be read: ${errorMessage(err)}` }];
     }
+  }
+
+  /**
+   * The effective posture: others' NetworkPolicies, RoleBindings and (with Istio) PeerAuthentications
+   * in the held namespaces that widen what the spec declares. The namespace list is read only when a
+   * foreign NetworkPolicy needs it (selectors are judged against every namespace).
+   */
+  private postureOf(
+    name: string,
+    uid: string,
+    spec: ResolvedSpec,
+    held: ReadonlySet<string>,
+    mesh: boolean,
+  ): Finding[] {
+    const namespaces = [...held];
+    const others = (kind: string): KubeObject[] =>
+      namespaces.flatMap((ns) => this.deps.cache.inNamespace(kind, ns)).filter((o) => !ownedBy(o, uid));
+    const networkPolicies = others("NetworkPolicy").flatMap((o) => foreignNetworkPolicy(o) ?? []);
+    const roleBindings = others("RoleBinding").flatMap((o) => foreignRoleBinding(o) ?? []);
+    const peerAuthentications = mesh
+      ? others("PeerAuthentication").flatMap((o) => foreignPeerAuthentication(o) ?? [])
+      : [];
+    if (networkPolicies.length + roleBindings.length + peerAuthentications.length === 0) return [];
+    return posture({
+      workspace: name,
+      namespaces,
+      spec,
+      clusterNamespaces:
+        networkPolicies.length > 0 ? this.deps.cache.list("Namespace").map(namespaceInfo) : [],
+      networkPolicies,
+      roleBindings,
+      peerAuthentications,
+    });
   }
 
   private namespace(name: string): KubeObject | undefined {
@@ -585,6 +626,14 @@ export class Reconciler {
     if (ready?.status !== "False" || (ready.reason === before?.reason && ready.message === before?.message))
       return undefined;
     const subject = { name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
+    if (ready.reason === "ForeignPolicyWidensAccess")
+      return this.deps.events.emit(
+        subject,
+        "Warning",
+        "ForeignPolicyWidensAccess",
+        "Evaluate",
+        ready.message,
+      );
     if (ready.reason === "ForeignObjectConflict")
       return this.deps.events.emit(
         subject,

@@ -16,6 +16,7 @@ import type {
 import { controlOf } from "../baseline/index.js";
 import { CONDITION_OF_CONTROL, CONTROL_CATALOGUE } from "../baseline/controls.js";
 import { objectRef, type Control, type DesiredObject } from "../baseline/objects.js";
+import type { Finding } from "../baseline/posture.js";
 import type { ForeignObject, PlannedApply } from "./diff.js";
 
 /** A namespace the workspace may not take. */
@@ -65,6 +66,15 @@ export interface ReconcileOutcome {
   readonly failures?: readonly WriteFailure[];
   /** Objects at the workspace's names that it did not create: left alone, reported. */
   readonly foreign?: readonly ForeignObject[];
+  /** Others' objects that widen what the workspace allows (the effective posture). */
+  readonly findings?: readonly Finding[];
+}
+
+/** `namespace/Kind/name opens …` for findings, at most five named. */
+function findingSummary(findings: readonly Finding[]): string {
+  const named = findings.slice(0, 5).map((f) => `${f.namespace}/${f.kind}/${f.name} opens ${f.opens}`);
+  const more = findings.length > 5 ? `; and ${findings.length - 5} more` : "";
+  return `${named.join("; ")}${more} (not declared in the SecureWorkspace; the operator never deletes others' objects)`;
 }
 
 /** `namespace/Kind/name: message` for a list of failures, at most five named. */
@@ -170,6 +180,9 @@ function blockedCondition(
   const foreign = (o.foreign ?? []).filter((f) => controlOf(f.object) === control);
   if (foreign.length > 0)
     return { type, status: "False", reason: "ForeignObjectConflict", message: foreignSummary(foreign) };
+  const widening = (o.findings ?? []).filter((f) => f.control === control);
+  if (widening.length > 0)
+    return { type, status: "False", reason: "ForeignPolicyWidensAccess", message: findingSummary(widening) };
   return undefined;
 }
 
@@ -186,6 +199,10 @@ function controlCondition(
   }
   const desired = (o.desired ?? []).filter((d) => controlOf(d) === control);
   const linkerdMtls = control === "meshMTLS" && mesh.provider === "linkerd";
+  // Before "not requested": a tenant's binding to system:authenticated matters even when the
+  // spec binds nobody.
+  const blocked = blockedCondition(type, control, o, linkerdMtls);
+  if (blocked) return blocked;
   if (desired.length === 0 && !linkerdMtls)
     return {
       type,
@@ -193,8 +210,6 @@ function controlCondition(
       reason: "NotRequested",
       message: `no ${CONTROL_OBJECTS[control]} requested`,
     };
-  const blocked = blockedCondition(type, control, o, linkerdMtls);
-  if (blocked) return blocked;
   const pending = (o.pending ?? []).filter(
     (p) => controlOf(p.object) === control || (linkerdMtls && p.object.kind === "Namespace"),
   );
@@ -343,6 +358,20 @@ function readiness(
         message: "waiting for the foreign objects to be removed",
       },
       stalled: { type: "Stalled", status: "True", reason: "ForeignObjectConflict", message },
+    };
+  }
+  const findings = o.findings ?? [];
+  if (findings.length > 0) {
+    const message = findingSummary(findings);
+    return {
+      ready: { type: "Ready", status: "False", reason: "ForeignPolicyWidensAccess", message },
+      reconciling: {
+        type: "Reconciling",
+        status: "False",
+        reason: "ForeignPolicyWidensAccess",
+        message: "waiting for the widening objects to be removed or declared in the spec",
+      },
+      stalled: { type: "Stalled", status: "True", reason: "ForeignPolicyWidensAccess", message },
     };
   }
   const conflicts = o.conflicts ?? [];

@@ -699,3 +699,35 @@ describe("guardrailsCondition", () => {
     expect(same).to.include({ status: "True", reason: "Enforced" });
   });
 });
+
+describe("computeStatus: the effective posture", () => {
+  it("a foreign binding to a broad group makes RBAC NonCompliant even when the spec binds nobody", () => {
+    const status = computeStatus(
+      outcome(MINIMAL, {
+        findings: [
+          {
+            control: "rbac",
+            kind: "RoleBinding",
+            namespace: "team-a-dev",
+            name: "everyone-admin",
+            opens: "role admin to group system:authenticated",
+          },
+        ],
+      }),
+    );
+    expect(brief(condition(status, "Ready"))).to.deep.equal(["Ready", "False", "ForeignPolicyWidensAccess"]);
+    expect(brief(condition(status, "RBACEnforced"))).to.deep.equal([
+      "RBACEnforced",
+      "False",
+      "ForeignPolicyWidensAccess",
+    ]);
+    expect(condition(status, "RBACEnforced")?.message).to.contain(
+      "team-a-dev/RoleBinding/everyone-admin opens role admin to group system:authenticated",
+    );
+    for (const id of ["NIST-800-53:AC-3", "NIST-800-53:AC-6"]) {
+      expect(control(status, id)?.state).to.equal("NonCompliant");
+      expect(control(status, id)?.evidence).to.contain("everyone-admin");
+    }
+    expect(control(status, "NIST-800-53:SC-7")?.state).to.equal("Compliant");
+  });
+});
