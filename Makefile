@@ -92,10 +92,10 @@ bench-small: build control-plane ## benchmark at 50 workspaces x 2 namespaces (n
 
 # The real node (#13): kubelet, kube-scheduler, containerd, CNI plugins and kube-router built from
 # Go modules (test/nodebuild/, cached in ~/.cache by go.sum; cold about 15 minutes on 2 cores),
-# runc, iptables and ipset from Debian (installed here when missing, and said so). Needs root.
+# runc, iptables, ipset (and openssl) from Debian (installed here when missing, and said so). Needs root.
 .PHONY: node-deps
 node-deps:
-	@missing=""; for c in runc iptables ipset; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for c in runc iptables ipset openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then echo "node-deps: installing$$missing with apt-get (the real node needs them)"; \
 	  { apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }; } || \
 	  { echo "the real node needs$$missing: apt-get install$$missing"; exit 1; }; fi
@@ -114,7 +114,7 @@ node-clean: build ## clean up after a killed real-node run (processes, mounts, c
 	  console.log(m.recoverHost(console.log) ? 'node-clean: done' : 'node-clean: no node record, nothing to do')"
 
 .PHONY: test
-test: test-unit test-integration test-faults bench-small lint ## everything CI runs: unit, integration, faults, small bench, lint
+test: test-unit test-integration test-faults bench-small test-node lint ## everything CI runs: unit, integration, faults, small bench, real node, lint
 
 .PHONY: cluster
 cluster: build control-plane $(if $(NODE),node) ## start a local real cluster in the background (.cluster/kubeconfig); NODE=1 adds a real node
