@@ -106,6 +106,9 @@ class FakeCache {
   list(kind: string): KubeObject[] {
     return this.objects.filter((o) => o.kind === kind);
   }
+  inNamespace(kind: string, namespace: string): KubeObject[] {
+    return this.objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace);
+  }
   ownedNamespaces(workspace: string): KubeObject[] {
     return this.objects.filter(
       (o) => o.kind === "Namespace" && o.metadata.labels?.[WORKSPACE_LABEL] === workspace,
