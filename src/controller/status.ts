@@ -321,6 +321,19 @@ function driftEntries(pending: readonly PlannedApply[]): DriftEntry[] {
   }));
 }
 
+/** Ready=False, Stalled=True, Reconciling=False: nothing converges until a person acts. */
+function waitingForPeople(
+  reason: string,
+  message: string,
+  waiting: string,
+): { ready: ConditionInput; reconciling: ConditionInput; stalled: ConditionInput } {
+  return {
+    ready: { type: "Ready", status: "False", reason, message },
+    reconciling: { type: "Reconciling", status: "False", reason, message: waiting },
+    stalled: { type: "Stalled", status: "True", reason, message },
+  };
+}
+
 function readiness(
   o: ReconcileOutcome,
   spec: ResolvedSpec,
@@ -347,33 +360,19 @@ function readiness(
     };
   }
   const foreign = o.foreign ?? [];
-  if (foreign.length > 0) {
-    const message = foreignSummary(foreign);
-    return {
-      ready: { type: "Ready", status: "False", reason: "ForeignObjectConflict", message },
-      reconciling: {
-        type: "Reconciling",
-        status: "False",
-        reason: "ForeignObjectConflict",
-        message: "waiting for the foreign objects to be removed",
-      },
-      stalled: { type: "Stalled", status: "True", reason: "ForeignObjectConflict", message },
-    };
-  }
+  if (foreign.length > 0)
+    return waitingForPeople(
+      "ForeignObjectConflict",
+      foreignSummary(foreign),
+      "waiting for the foreign objects to be removed",
+    );
   const findings = o.findings ?? [];
-  if (findings.length > 0) {
-    const message = findingSummary(findings);
-    return {
-      ready: { type: "Ready", status: "False", reason: "ForeignPolicyWidensAccess", message },
-      reconciling: {
-        type: "Reconciling",
-        status: "False",
-        reason: "ForeignPolicyWidensAccess",
-        message: "waiting for the widening objects to be removed or declared in the spec",
-      },
-      stalled: { type: "Stalled", status: "True", reason: "ForeignPolicyWidensAccess", message },
-    };
-  }
+  if (findings.length > 0)
+    return waitingForPeople(
+      "ForeignPolicyWidensAccess",
+      findingSummary(findings),
+      "waiting for the widening objects to be removed or declared in the spec",
+    );
   const conflicts = o.conflicts ?? [];
   if (conflicts.length > 0) {
     const message = conflicts.map((c) => c.message).join("; ");
