@@ -156,11 +156,13 @@ describe("The operator as a pod (config/ with the image built here)", function (
     expect(pods.map((p) => p.name)).to.include(leader);
   });
 
-  it("holds the restricted context in the kernel: read-only root, non-root, seccomp filter, no capabilities", async function () {
+  it("runs the Dockerfile's entrypoint with the restricted context in the kernel: read-only root, non-root, seccomp filter, no capabilities", async function () {
     for (const pod of await operatorPods()) {
       const view = processView(await containerPid(OPERATOR_NAMESPACE, pod.name, "operator"));
       expect(view, pod.name).to.include({ readOnlyRoot: true, uid: 65532, seccomp: 2, noNewPrivs: true });
       expect(view.capEff, pod.name).to.match(/^0+$/);
+      // The Dockerfile's ENTRYPOINT, with node where the distroless base keeps it.
+      expect(view.argv, pod.name).to.deep.equal(["/nodejs/bin/node", "dist/src/main.js"]);
     }
   });
 

@@ -18,6 +18,8 @@ export interface ProcessView {
   readonly noNewPrivs: boolean;
   /** The root mount's options include "ro". */
   readonly readOnlyRoot: boolean;
+  /** The command line (argv). */
+  readonly argv: string[];
 }
 
 /** The host pid of a pod's container, from containerd's task list. */
@@ -54,5 +56,6 @@ export function processView(pid: number): ProcessView {
     uid: Number(field("Uid").split(/\s+/)[1]), // effective uid
     noNewPrivs: field("NoNewPrivs") === "1",
     readOnlyRoot: (rootMount?.[5] ?? "").split(",").includes("ro"),
+    argv: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean),
   };
 }
