@@ -143,6 +143,9 @@ describe("Helm chart (real helm, real API server)", function () {
     await kubectl(["delete", "namespace", OTHER_NAMESPACE, "--ignore-not-found", "--wait=false"]).catch(
       () => undefined,
     );
+    await kubectl(["delete", "--ignore-not-found", "-f", "test/fixtures/prometheus-operator/"]).catch(
+      () => undefined,
+    );
     // What the install test removed, for the suites after this one.
     await installOperatorPrerequisites();
     if (work) rmSync(work, { recursive: true, force: true });
@@ -290,6 +293,39 @@ describe("Helm chart (real helm, real API server)", function () {
     expect(rule?.metadata.namespace).to.equal(OTHER_NAMESPACE);
     expect(JSON.stringify(rule)).to.include("SecureWorkspaceLeaderMissing");
     expect(chart.find((o) => o.kind === "ConfigMap")?.metadata.labels?.["grafana_dashboard"]).to.equal("1");
+  });
+
+  it("renders a ServiceMonitor and PrometheusRule that pass the server's dry run against the Prometheus Operator's CRDs (chart and config/monitoring)", async () => {
+    await kubectl(["apply", "--server-side", "-f", "test/fixtures/prometheus-operator/"]);
+    for (const crd of ["servicemonitors", "prometheusrules"])
+      await kubectl([
+        "wait",
+        "--for=condition=Established",
+        `crd/${crd}.monitoring.coreos.com`,
+        "--timeout=60s",
+      ]);
+    const file = path.join(work, "monitoring.yaml");
+    const { stdout } = await runHelm([
+      "template",
+      RELEASE,
+      CHART,
+      "--namespace",
+      OTHER_NAMESPACE,
+      "--show-only",
+      "templates/monitoring.yaml",
+      "--set",
+      "monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true",
+    ]);
+    writeFileSync(file, stdout);
+    const chart = await kubectl(["apply", "--dry-run=server", "-f", file]);
+    const config = await kubectl(["apply", "--dry-run=server", "-k", "config/monitoring"]);
+    for (const applied of [chart.stdout, config.stdout])
+      for (const object of [
+        "servicemonitor.monitoring.coreos.com/secure-workspace-operator",
+        "prometheusrule.monitoring.coreos.com/secure-workspace-operator",
+        "configmap/secure-workspace-operator-dashboard",
+      ])
+        expect(applied).to.match(new RegExp(`^${object.replace(/\./g, "\\.")} .*\\(server dry run\\)$`, "m"));
   });
 
   it("installs and uninstalls for real into another namespace (the policies go with the release, the CRD stays)", async () => {
