@@ -355,6 +355,9 @@ describe("Helm chart (real helm, real API server)", function () {
       ]);
     const installed = await runHelm(["install", RELEASE, CHART, "--namespace", OTHER_NAMESPACE]);
     expect(installed.stdout).to.match(/STATUS: deployed/);
+    // NOTES.txt: where it went, which identity the policies exempt, the upgrade and uninstall order.
+    expect(installed.stdout).to.include(`is installed in namespace ${OTHER_NAMESPACE}`);
+    expect(installed.stdout).to.include(`system:serviceaccount:${OTHER_NAMESPACE}:secure-workspace-operator`);
     const policy = JSON.parse(
       (await kubectl(["get", "validatingadmissionpolicy", TAMPER_POLICY, "-o", "json"])).stdout,
     ) as {
