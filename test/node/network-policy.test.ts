@@ -17,6 +17,7 @@ import {
   startOperator,
   type RunningOperator,
 } from "../integration/support/operator.js";
+import { installIstioCrds } from "../integration/support/istio.js";
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import {
@@ -31,7 +32,16 @@ import {
   type Reachability,
 } from "./support/pods.js";
 
-const EXAMPLES = ["minimal.yaml", "multi-namespace.yaml", "ingress-controller.yaml"];
+// Every example with NetworkPolicies to enforce. Not here: audit-mode (Audit writes nothing),
+// team-quota (minimal's policies, plus a quota the probe pods would have to budget for),
+// relaxed-guardrails (istio-strict's policies; its point is admission, tested in integration).
+const EXAMPLES = [
+  "minimal.yaml",
+  "multi-namespace.yaml",
+  "ingress-controller.yaml",
+  "istio-strict.yaml",
+  "linkerd.yaml",
+];
 const SERVER_PORTS = { tcp: [8080, 9090], udp: [5353] };
 
 /** The generated workspace: two namespaces, an ingress allowance from one namespace, one egress allowance. */
@@ -67,6 +77,9 @@ const DNS: PodRef = { namespace: "kube-system", name: "sws-dns" };
 const EGRESS_TARGET: PodRef = { namespace: OUTSIDE_NS, name: "egress-target" };
 const INGRESS_CTL: PodRef = { namespace: INGRESS_NS, name: "controller" };
 const INGRESS_OTHER: PodRef = { namespace: INGRESS_NS, name: "other" };
+/** Stand-ins for the mesh control planes the mesh examples name (istiod, linkerd's destination). */
+const ISTIOD: PodRef = { namespace: "istio-system", name: "istiod" };
+const LINKERD: PodRef = { namespace: "linkerd", name: "destination" };
 
 function exampleSpec(file: string): SecureWorkspace {
   return parse(readFileSync(path.join(repoRoot(), "examples", file), "utf8")) as SecureWorkspace;
@@ -77,7 +90,7 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
   let admin: KubeClient;
   const ips = new Map<string, string>();
   const workspaces: string[] = [];
-  const extraNamespaces = [ALLOWED_NS, OUTSIDE_NS, INGRESS_NS];
+  const extraNamespaces = [ALLOWED_NS, OUTSIDE_NS, INGRESS_NS, ISTIOD.namespace, LINKERD.namespace];
   const ownedNamespaces: string[] = [];
 
   const ipOf = (p: PodRef): string => {
@@ -111,6 +124,7 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
 
   before(async function () {
     await installOperatorPrerequisites();
+    await installIstioCrds(); // istio-strict's PeerAuthentication and AuthorizationPolicy
     admin = adminClient();
     operator = await startOperator();
     for (const file of EXAMPLES) {
@@ -137,6 +151,8 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
         obj: probePod(INGRESS_CTL, { labels: { "app.kubernetes.io/name": "ingress-nginx" } }),
       },
       { ref: INGRESS_OTHER, obj: probePod(INGRESS_OTHER) },
+      { ref: ISTIOD, obj: probePod(ISTIOD, { serve: { tcp: [15012, 15017, 8080] } }) },
+      { ref: LINKERD, obj: probePod(LINKERD, { serve: { tcp: [8080, 8086, 8090, 9090] } }) },
     ];
     for (const ns of [...ownedNamespaces, ...MATRIX_NS, ALLOWED_NS, OUTSIDE_NS]) {
       pods.push({ ref: srv(ns), obj: probePod(srv(ns), { serve: SERVER_PORTS }) });
@@ -220,6 +236,28 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
       // Its egress allowance is an address range outside the pod network: anything else is blocked.
       ...cases(cli(ns), srv(OUTSIDE_NS), all("blocked")),
       ...cases(cli(ns), srv("platform-api"), all("blocked")),
+    ]);
+  });
+
+  it("istio-strict and linkerd: pods reach their mesh control plane on its ports only, nothing else leaves", async function () {
+    const tcp = (
+      ...ports: Array<[number, "connect" | "blocked"]>
+    ): Array<["tcp", number, "connect" | "blocked"]> => ports.map(([port, e]) => ["tcp", port, e]);
+    await expectVerdicts([
+      ...cases(cli("payments-api"), ISTIOD, tcp([15012, "connect"], [15017, "connect"], [8080, "blocked"])),
+      ...cases(cli("payments-worker"), ISTIOD, tcp([15012, "connect"], [8080, "blocked"])),
+      ...cases(cli("payments-api"), srv("payments-api"), all("connect")),
+      ...cases(cli("payments-api"), srv("payments-worker"), all("blocked")),
+      ...cases(cli("payments-api"), LINKERD, tcp([8080, "blocked"])),
+      ...cases(
+        cli("orders-linkerd"),
+        LINKERD,
+        tcp([8080, "connect"], [8086, "connect"], [8090, "connect"], [9090, "blocked"]),
+      ),
+      ...cases(cli("orders-linkerd"), ISTIOD, tcp([15012, "blocked"])),
+      ...cases(cli("orders-linkerd"), DNS, [["udp", 53, "connect"]]),
+      ...cases(cli(OUTSIDE_NS), srv("orders-linkerd"), all("blocked")),
+      ...cases(cli(OUTSIDE_NS), srv("payments-api"), all("blocked")),
     ]);
   });
 
