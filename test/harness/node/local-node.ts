@@ -10,7 +10,15 @@
  * The facts behind the settings: ../shared/design/notes-real-node.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -21,7 +29,6 @@ import {
   acquireHost,
   BRIDGE,
   checkHostPrerequisites,
-  cleanupHost,
   createBridge,
   GATEWAY_IP,
   HostBusyError,
@@ -367,9 +374,17 @@ resolvConf: /etc/resolv.conf
     for (const child of this.procs.values())
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     if (process.env["SWS_KEEP_NODE_DIR"]) {
-      // Debugging: keep the dir (and so the lock record) for a look; the next start cleans up.
-      cleanupHost({ ...this.record, dir: path.join(this.record.dir, "..", "does-not-exist") });
-      return;
+      // Debugging: the daemons' logs and configs survive the cleanup, next to the node's dir.
+      const kept = `${this.dir}.kept`;
+      try {
+        for (const f of readdirSync(this.dir)) {
+          if (/\.(log|yaml|toml|json)$/.test(f)) cpSync(path.join(this.dir, f), path.join(kept, f));
+        }
+        cpSync(path.join(this.dir, "containerd", "config.toml"), path.join(kept, "containerd.toml"));
+        this.log(`node logs kept in ${kept}`);
+      } catch (err) {
+        this.log(`could not keep the node's logs: ${(err as Error).message}`); // the cleanup matters more
+      }
     }
     releaseHost(this.record);
   }
