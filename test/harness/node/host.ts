@@ -293,6 +293,9 @@ function exe(pid: number): string {
   }
 }
 
+/** The record of the node this process runs, if any (a second start in one process is refused). */
+let held: HostRecord | undefined;
+
 /** Another live process holds the machine's node lock. */
 export class HostBusyError extends Error {
   constructor(readonly holder: HostRecord) {
@@ -309,6 +312,7 @@ export class HostBusyError extends Error {
  * whose owner is gone (a crashed run) is cleaned up first: its record says what to undo.
  */
 export function acquireHost(dir: string, log: (line: string) => void): HostRecord {
+  if (held) throw new Error(`this process already runs a real node (${held.dir}); stop it first`);
   mkdirSync(LOCK_DIR, { recursive: true });
   const previous = lockRecord();
   if (previous && previous.pid !== process.pid && alive(previous.pid)) throw new HostBusyError(previous);
@@ -327,6 +331,7 @@ export function acquireHost(dir: string, log: (line: string) => void): HostRecor
     if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new HostBusyError(lockRecord() ?? record);
     throw err;
   }
+  held = record;
   return record;
 }
 
@@ -357,6 +362,7 @@ export function recoverHost(log: (line: string) => void): HostRecord | undefined
 /** Cleans the host up and gives the lock back. */
 export function releaseHost(record: HostRecord): void {
   cleanupHost(record);
+  if (held?.dir === record.dir) held = undefined;
   rmSync(LOCK_FILE, { force: true });
   try {
     rmdirSync(LOCK_DIR);
