@@ -9,7 +9,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { WORKSPACE_LABEL } from "../../src/api/constants.js";
+import { applyDefaults } from "../../src/api/defaults.js";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.js";
+import { posture, type NetworkPolicySpecInput } from "../../src/baseline/posture.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import {
   adminClient,
@@ -340,6 +342,82 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
     } finally {
       await kubectl(["delete", "networkpolicy", "-n", a, "tenant-from-workspace", "--ignore-not-found"]);
       await kubectl(["delete", "networkpolicy", "-n", b, "tenant-to-workspace", "--ignore-not-found"]);
+    }
+  });
+
+  it("the posture evaluator judges others' policies as the packets do: it reports exactly those that let an outsider in", async function () {
+    const [a] = MATRIX_NS as [string, string];
+    const byName = (ns: string): unknown => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+    });
+    const scenarios = [
+      {
+        name: "foreign-inside",
+        from: { namespaceSelector: { matchLabels: { [WORKSPACE_LABEL]: MATRIX } } },
+        port: 9090,
+        widens: false,
+      },
+      { name: "foreign-declared", from: byName(ALLOWED_NS), port: 8080, widens: false },
+      { name: "foreign-outside", from: byName(OUTSIDE_NS), port: 9090, widens: true },
+    ];
+    const labels = JSON.parse(await kubectl(["get", "namespaces", "-o", "json"])) as {
+      items: Array<{ metadata: { name: string; labels?: Record<string, string> } }>;
+    };
+    const clusterNamespaces = labels.items.map((n) => ({
+      name: n.metadata.name,
+      labels: n.metadata.labels ?? {},
+    }));
+    // Outsiders whose own egress is open, so only a's ingress decides; what the spec declares for them.
+    const outsiders = [OUTSIDE_NS, ALLOWED_NS, "platform-api"];
+    const declared = (from: string, protocol: "tcp" | "udp", port: number): boolean =>
+      from === ALLOWED_NS && ((protocol === "tcp" && port === 8080) || (protocol === "udp" && port === 5353));
+    for (const s of scenarios) {
+      const spec = {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [s.from], ports: [{ protocol: "TCP", port: s.port }] }],
+      };
+      const findings = posture({
+        workspace: MATRIX,
+        namespaces: MATRIX_NS,
+        spec: applyDefaults(matrixSpec(ipOf(EGRESS_TARGET))),
+        clusterNamespaces,
+        networkPolicies: [{ namespace: a, name: s.name, spec: spec as NetworkPolicySpecInput }],
+        roleBindings: [],
+      });
+      await apply([
+        {
+          apiVersion: "networking.k8s.io/v1",
+          kind: "NetworkPolicy",
+          metadata: { name: s.name, namespace: a },
+          spec,
+        },
+      ]);
+      try {
+        const list = outsiders.flatMap((from) =>
+          (
+            [
+              ["tcp", 8080],
+              ["tcp", 9090],
+              ["udp", 5353],
+            ] as const
+          ).flatMap(([protocol, port]) => {
+            const admitted =
+              declared(from, protocol, port) ||
+              (s.widens && from === OUTSIDE_NS && protocol === "tcp" && port === s.port);
+            return cases(cli(from), srv(a), [[protocol, port, admitted ? "connect" : "blocked"]]);
+          }),
+        );
+        const verdicts = await measure(list);
+        expect(mismatches(verdicts), s.name).to.deep.equal([]);
+        const outsiderGotIn = verdicts.some(
+          (v) => v.connected && !declared(v.from.namespace, v.protocol, v.port),
+        );
+        expect(findings.length > 0, `${s.name}: posture ${JSON.stringify(findings)}`).to.equal(outsiderGotIn);
+        expect(outsiderGotIn, s.name).to.equal(s.widens);
+      } finally {
+        await kubectl(["delete", "networkpolicy", "-n", a, s.name, "--ignore-not-found"]);
+      }
     }
   });
 });
