@@ -278,7 +278,8 @@ export function leftovers(record: HostRecord): string[] {
   if (ipt !== record.iptables) found.push(`iptables differ from before:\n${ipt}`);
   const sets = ipsetNames().filter((n) => !record.ipsets.includes(n));
   if (sets.length) found.push(`ipsets: ${sets.join(", ")}`);
-  const entries = hostEntries().filter((e) => !record.hostEntries.includes(e));
+  // The lock's directory may belong to a run waiting for the lock; the lock file itself is checked below.
+  const entries = hostEntries().filter((e) => !record.hostEntries.includes(e) && e !== LOCK_DIR);
   if (entries.length) found.push(`host paths: ${entries.join(", ")}`);
   if (existsSync(record.dir)) found.push(`node dir ${record.dir}`);
   if (existsSync(LOCK_FILE)) found.push(`lock ${LOCK_FILE}`);
@@ -356,6 +357,7 @@ export function recoverHost(log: (line: string) => void): HostRecord | undefined
   log(`cleaning up after a previous node run (pid ${previous.pid}, ${previous.dir})`);
   cleanupHost(previous);
   rmSync(LOCK_FILE, { force: true });
+  removeLockDirIfEmpty();
   return previous;
 }
 
@@ -364,6 +366,10 @@ export function releaseHost(record: HostRecord): void {
   cleanupHost(record);
   if (held?.dir === record.dir) held = undefined;
   rmSync(LOCK_FILE, { force: true });
+  removeLockDirIfEmpty();
+}
+
+function removeLockDirIfEmpty(): void {
   try {
     rmdirSync(LOCK_DIR);
   } catch {
