@@ -327,7 +327,14 @@ export function acquireHost(dir: string, log: (line: string) => void): HostRecor
   };
   // "wx": a second process racing for the lock fails here rather than sharing the host.
   try {
-    writeFileSync(LOCK_FILE, JSON.stringify(record), { flag: "wx" });
+    try {
+      writeFileSync(LOCK_FILE, JSON.stringify(record), { flag: "wx" });
+    } catch (err) {
+      // Another run's release removed the empty directory meanwhile: make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      mkdirSync(LOCK_DIR, { recursive: true });
+      writeFileSync(LOCK_FILE, JSON.stringify(record), { flag: "wx" });
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new HostBusyError(lockRecord() ?? record);
     throw err;
