@@ -31,6 +31,11 @@ export interface BenchArgs {
   readonly operatorNodeArgs: readonly string[];
   /** When set, a heap snapshot of the converging operator is written here after the drift phase. */
   readonly heapSnapshotDir: string | undefined;
+  /**
+   * Foreign allow-all NetworkPolicies per namespace added after the drift phase (default 1, or 0):
+   * the effective posture's memory, and the idle phase runs with them.
+   */
+  readonly foreignPolicies: number;
 }
 
 /** A command-line error (exit code 2). */
@@ -51,6 +56,7 @@ const INTEGER_FLAGS = {
   "floor-concurrency": { min: 1, max: 256, fallback: 32 },
   "idle-resync-seconds": { min: 5, max: 3600, fallback: 20 },
   "converge-timeout-seconds": { min: 10, max: 86_400, fallback: 1800 },
+  "foreign-policies": { min: 0, max: 1, fallback: 1 },
 } as const;
 
 type IntegerFlag = keyof typeof INTEGER_FLAGS;
@@ -64,6 +70,7 @@ export function usage(): string {
     "                        [--floor-concurrency F] [--floor-identity sa|admin]",
     "                        [--idle-resync-seconds T] [--converge-timeout-seconds T]",
     "                        [--cpu-prof DIR] [--heap-snapshot DIR] [--operator-node-args 'FLAGS']",
+    "                        [--foreign-policies 0|1]",
     "Starts its own local cluster, or uses the cluster of SWS_BENCH_KUBECONFIG (an admin kubeconfig).",
     "The last line of stdout is one JSON object with the results.",
   ].join("\n");
@@ -121,5 +128,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs | "help" {
     cpuProfDir: raw.get("cpu-prof"),
     heapSnapshotDir: raw.get("heap-snapshot"),
     operatorNodeArgs: (raw.get("operator-node-args") ?? "").split(" ").filter((a) => a !== ""),
+    foreignPolicies: integer(raw, "foreign-policies"),
   };
 }

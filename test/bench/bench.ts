@@ -27,6 +27,7 @@ import {
 import { applyWorkspaces, WorkspaceTracker } from "./converge.js";
 import { DriftBench, latencySummary } from "./drift.js";
 import { runFloor } from "./floor.js";
+import { addForeignPolicies } from "./posture.js";
 import {
   killAllOperators,
   OperatorProcess,
@@ -319,6 +320,22 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
   await settle(cluster, op, "after drift");
   const duringDrift = delta(await snapshot(op), beforeDrift);
   memory.push(["after drift", duringDrift.memory]);
+  let foreign: { policies: number; seconds: number } | undefined;
+  if (args.foreignPolicies > 0) {
+    progress(`posture: a foreign allow-all NetworkPolicy in each namespace`);
+    foreign = await addForeignPolicies({
+      kc: cluster.kubeConfig(),
+      naming,
+      concurrency: args.applyConcurrency,
+      tracker,
+      timeoutMs: args.convergeTimeoutSeconds * 1000,
+    });
+    await settle(cluster, op, "after foreign policies");
+    progress(
+      `posture: ${foreign.policies} foreign policies, every workspace reported after ${foreign.seconds.toFixed(2)} s`,
+    );
+    memory.push([`with ${foreign.policies} foreign policies (all reported)`, (await snapshot(op)).memory]);
+  }
   await tracker.stop();
   const rssConverge = op.peakRssMiB();
   if (args.heapSnapshotDir) progress(`heap snapshot: ${await op.heapSnapshot(args.heapSnapshotDir)}`);
@@ -348,6 +365,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     idleApiserverWrites: idle.apiserverWrites,
     idleControlPlane: idle.controlPlane,
     rss: { converge: rssConverge, idle: idle.rss },
+    foreignPolicies: foreign?.policies ?? 0,
     server: { floor: floorServer, converge: convergeServer },
     cpu: {
       floor: { server: floorServerCpu, client: floor.clientCpuSeconds },
@@ -409,6 +427,7 @@ async function main(): Promise<number> {
       },
       idle_resync_writes: r.idle.writes,
       rss_mib: round(Math.max(r.rss.converge, r.rss.idle), 1),
+      foreign_policies: r.foreignPolicies,
       requests_per_workspace: round(r.converge.requests / args.workspaces),
     };
     await cleanup.run();

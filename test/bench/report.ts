@@ -27,6 +27,8 @@ export interface Results {
   /** Control-plane CPU over the idle window and its length: the background rate. */
   idleControlPlane: { cpu: ControlPlaneCpu; seconds: number };
   rss: { converge: number; idle: number };
+  /** Foreign allow-all NetworkPolicies in place from the posture phase on (0: phase skipped). */
+  foreignPolicies: number;
   /** The API server's write time per verb and resource, in the floor and the converge phase. */
   server: { floor: ServerTime[]; converge: ServerTime[] };
   /** CPU seconds of the control plane, and of the client side, in the floor and the converge phase. */

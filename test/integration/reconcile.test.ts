@@ -427,7 +427,12 @@ describe("reconcile loop (real API server, operator's own token)", function () {
       const reborn = await waitFor(
         async () => {
           const ns = await getObject(admin, "Namespace", undefined, "phoenix");
-          return ns && ns.metadata.uid !== old?.metadata.uid && !ns.metadata["deletionTimestamp"]
+          // Created bare (a create cannot take over a namespace made meanwhile), then labelled by
+          // the apply that follows at once: wait for the labels too.
+          return ns &&
+            ns.metadata.uid !== old?.metadata.uid &&
+            !ns.metadata["deletionTimestamp"] &&
+            labelsOf(ns)["pod-security.kubernetes.io/enforce"] !== undefined
             ? ns
             : undefined;
         },

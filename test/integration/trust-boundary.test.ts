@@ -376,7 +376,7 @@ describe("trust boundary: attacks on the operator (real API server, operator's o
       await deleteWorkspace(admin, "tb-decoy");
     });
 
-    it("leaves an object that only carries a forged workspace label alone (not pruned)", async () => {
+    it("leaves an object that only carries a forged workspace label alone (not pruned), and reports what it opens", async () => {
       await author.apply(workspace("tb-forged", { namespaces: [{ name: "tb-forged" }] }));
       await waitReady(admin, "tb-forged");
       const forged: KubeObject = {
@@ -397,17 +397,25 @@ describe("trust boundary: attacks on the operator (real API server, operator's o
       await author.apply(
         workspace("tb-forged", { namespaces: [{ name: "tb-forged" }], networkPolicy: { allowDNS: false } }),
       );
-      await waitReady(admin, "tb-forged");
       await waitFor(
         async () => (await getObject(admin, "NetworkPolicy", "tb-forged", NAMES.allowDns)) === undefined,
-        {
-          message: "its own sws-allow-dns pruned",
-        },
+        { message: "its own sws-allow-dns pruned" },
+      );
+      // Not the workspace's (no ownerReference to it): never deleted, but what it opens is reported.
+      const ws = await waitForStatus(
+        admin,
+        "tb-forged",
+        (w) => condition(w, "NetworkPolicyEnforced")?.reason === "ForeignPolicyWidensAccess",
+        "the forged allow-all reported",
+      );
+      expect(condition(ws, "NetworkPolicyEnforced")?.message).to.contain(
+        "tb-forged/NetworkPolicy/tenant-allow-all",
       );
       expect(await getObject(admin, "NetworkPolicy", "tb-forged", "tenant-allow-all")).to.not.equal(
         undefined,
       );
       await admin.delete(resourceOfKind("NetworkPolicy"), "tenant-allow-all", "tb-forged");
+      await waitReady(admin, "tb-forged");
       await deleteWorkspace(admin, "tb-forged");
     });
   });
