@@ -144,7 +144,7 @@ function main(): void {
   const socket = path.join(record.dir, "containerd", "containerd.sock");
   deployOperator({
     bins,
-    workDir: path.join(repoRoot(), ".cluster"),
+    workDir: path.join(record.dir, "deploy"), // removed with the node
     importImage: (archive) => {
       execFileSync(bins.ctr, ["--address", socket, "--namespace", "k8s.io", "images", "import", archive], {
         stdio: "inherit",
