@@ -17,6 +17,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -471,7 +472,10 @@ export async function startClusterWithNode(options: NodeOptions = {}): Promise<C
   installExitHook();
   // The node's dir: short (unix socket paths), and named so host.ts finds every process by it.
   const dir = mkdtempSync(path.join(tmpdir(), "sws-node-"));
-  const record = await acquireHostWaiting(dir, log);
+  const record = await acquireHostWaiting(dir, log).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   let cluster: LocalCluster | undefined;
   try {
     const certs = writeKubeletClientCerts(path.join(dir, "pki"));
