@@ -27,14 +27,14 @@ case "$tool" in
         ldflags="-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 \
  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
-        cold="about 3 minutes on 2 cores, 12 under a heavy load" ;;
+        cold="a few minutes on 2 cores, about 16 while other Go builds run" ;;
   # Prometheus' module v0.316.0 is Prometheus 3.16.0. remove_all_sd leaves out the service
   # discovery plugins (every cloud provider's SDK: most of a full build), which checking and
   # testing rules never use.
   promtool) pkg=github.com/prometheus/prometheus/cmd/promtool
         ldflags="-X github.com/prometheus/common/version.Version=3.16.0 -X github.com/prometheus/common/version.Branch=module"
         tags=remove_all_sd
-        cold="about 10 minutes on 2 cores" ;;
+        cold="about 3 minutes on 2 cores, about 19 while other Go builds run" ;;
   *) echo "build.sh: unknown tool $tool (helm, promtool)" >&2; exit 2 ;;
 esac
 dir="$here/$tool"
