@@ -252,7 +252,9 @@ describe("parseDuration", () => {
 describe("usage", () => {
   it("lists every flag with its environment variable and default", () => {
     const text = usage();
-    expect(text.split("\n")[0]).to.equal("usage: secure-workspace-operator [--flag value ...] | --help | --version");
+    expect(text.split("\n")[0]).to.equal(
+      "usage: secure-workspace-operator [--flag value ...] | --help | --version",
+    );
     for (const s of SETTINGS) {
       const line = text.split("\n").find((l) => l.trimStart().startsWith(`--${s.flag} `));
       expect(line, s.flag).to.be.a("string");
