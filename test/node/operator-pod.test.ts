@@ -195,7 +195,10 @@ describe("The operator as a pod (config/ with the image built here)", function (
     }, { timeoutMs: 120_000, intervalMs: 250, message: "a new Lease holder" }); // prettier-ignore
     const handover = Date.now() - killed;
     console.log(`      leader ${leader} killed; ${after} leads after ${(handover / 1000).toFixed(1)} s`);
-    expect(after.replace(/_[^_]+$/, "")).to.equal(standby!.name);
+    // Either the standby, or the crashed pod's container once the kubelet restarted it: a new
+    // process (a new identity) either way, which is what a handover is. The two race for the
+    // expired Lease; which one wins depends on the kubelet's restart back-off.
+    expect([standby!.name, leader]).to.include(after.replace(/_[^_]+$/, ""));
     // The lease duration, plus a retry period and slack for a busy machine.
     expect(handover).to.be.below(LEASE_DURATION_MS + 10_000);
     expect(await enforced("sws-deployed-two", "sws-deployed-two")).to.deep.equal([]);
