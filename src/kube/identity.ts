@@ -11,7 +11,7 @@
 import { sleep } from "../controller/sleep.js";
 import type { KubeClient, KubeObject } from "./client.js";
 import { errorMessage, isForbidden, isNotFound, isTransient } from "./errors.js";
-import type { ResourceType } from "./resources.js";
+import { resourceOfKind } from "./resources.js";
 
 /** The tamper-protection policy (config/admission-policy.yaml): its exemptions must name us. */
 export const TAMPER_POLICY = "secure-workspace-tamper-protection";
@@ -19,14 +19,6 @@ export const TAMPER_POLICY = "secure-workspace-tamper-protection";
 export const CONFINEMENT_POLICY = "secure-workspace-operator-confinement";
 /** The tenant guardrails: like tamper protection, it must exempt the operator (its sws-allow-dns reaches kube-system). */
 export const GUARDRAILS_POLICY = "secure-workspace-guardrails";
-
-/** Where ValidatingAdmissionPolicies live (not in the reconcile loop's table: only read here). */
-const VALIDATING_ADMISSION_POLICY: ResourceType = {
-  apiVersion: "admissionregistration.k8s.io/v1",
-  kind: "ValidatingAdmissionPolicy",
-  plural: "validatingadmissionpolicies",
-  namespaced: false,
-};
 
 /** A named CEL expression of a policy. */
 interface Expression {
@@ -202,7 +194,10 @@ async function retried<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T>
 
 async function lookup(kube: KubeClient, name: string, signal: AbortSignal): Promise<PolicyLookup> {
   try {
-    const policy = await retried(() => kube.get<KubeObject>(VALIDATING_ADMISSION_POLICY, name), signal);
+    const policy = await retried(
+      () => kube.get<KubeObject>(resourceOfKind("ValidatingAdmissionPolicy"), name),
+      signal,
+    );
     return { state: "found", policy: policy };
   } catch (err) {
     // Only a confirmed 404 is "not installed"; any other failure is reported as such.
