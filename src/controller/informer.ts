@@ -177,6 +177,11 @@ function resourceVersionOf(obj: unknown): string | undefined {
   return typeof rv === "string" && rv !== "" ? rv : undefined;
 }
 
+/** ` (403)`, or nothing when the server sent no status code. */
+function withCode(code: number | undefined): string {
+  return code === undefined ? "" : ` (${String(code)})`;
+}
+
 /** `err` itself when it is an Error (abort reasons here always are), else an Error describing it. */
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
@@ -437,7 +442,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         if (signal.aborted) throw err;
         const code = statusCodeOf(err);
         throw new InformerError(
-          `informer ${this.options.name}: list failed`,
+          `informer ${this.options.name}: list failed${withCode(code)}`,
           this.options.name,
           "list",
           code,

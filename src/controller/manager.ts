@@ -8,13 +8,13 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { DEFAULT_PROTECTED_NAMESPACES, RESERVED_NAME_PREFIX, WORKSPACE_LABEL } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
-import { KubeClient, type KubeObject } from "../kube/client.js";
-import { errorMessage, isTransient, retryAfterMs } from "../kube/errors.js";
+import { isAbortError, KubeClient, type KubeObject } from "../kube/client.js";
+import { isTransient, retryAfterMs } from "../kube/errors.js";
 import { checkIdentity, IdentityError } from "../kube/identity.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ClusterCache, POSTURE_KINDS, type CacheEventType } from "./cache.js";
-import { LeaderElector } from "./leader-election.js";
+import { LeaderElector, type LeaderElectionTimings } from "./leader-election.js";
 import { MeshDetector } from "./mesh-detector.js";
 import { WorkQueue, type ReconcileResult, type RetryHint } from "./queue.js";
 import { Reconciler, type ReconcileReport } from "./reconciler.js";
@@ -59,6 +59,8 @@ export interface ManagerOptions {
     readonly enabled: boolean;
     readonly leaseName?: string;
     readonly identity?: string;
+    /** Lease timings (client-go's defaults: 15 s lease, 10 s renew deadline, 2 s retry). */
+    readonly timings?: Partial<LeaderElectionTimings>;
   };
   /** Server-side watch timeout in seconds (default 300). */
   readonly watchTimeoutSeconds?: number;
@@ -110,7 +112,7 @@ export class Manager {
           attempt: info.attempt,
           delayMs: Math.round(info.delayMs),
           relist: info.relist,
-          ...(info.error ? { error: errorMessage(info.error) } : {}),
+          ...(info.error ? { error: info.error } : {}),
         });
       },
     });
@@ -119,15 +121,17 @@ export class Manager {
       ...(metrics ? { onMetrics: metrics.queueSink("secureworkspace") } : {}),
       retryHint: retryHintOf,
       onError: (key, err) =>
-        options.log.warn("reconcile failed; retrying with back-off", {
-          workspace: key,
-          error: errorMessage(err),
-        }),
+        isAbortError(err)
+          ? options.log.debug("reconcile cancelled", { workspace: key })
+          : options.log.warn("reconcile failed; retrying with back-off", {
+              workspace: key,
+              error: err,
+            }),
     });
     const events = new EventRecorder(
       this.kube,
       options.leaderElection?.identity ?? "secure-workspace-operator",
-      (err) => options.log.warn("event not recorded", { error: errorMessage(err) }),
+      (err) => options.log.warn("event not recorded", { error: err }),
     );
     this.reconciler = new Reconciler({
       kube: this.kube,
@@ -146,16 +150,13 @@ export class Manager {
     return this.started && this.cache.synced;
   }
 
-  /** True while this replica leads (always true without leader election). */
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   /**
    * Runs until `signal` aborts (resolves "stopped") or, with leader election, until the lease
    * is lost (resolves "lost": the process should exit non-zero, as controller-runtime does).
    * Stop order: workers drain first, then the lease is released, then the caches stop, so a
-   * standby never starts while this replica still writes.
+   * standby never starts while this replica still writes. A lost lease cancels the reconciles in
+   * flight at once (their requests are destroyed, none is sent after): the renew deadline, which
+   * ends before the Lease expires for the others, is a real deadline for this replica's writes.
    */
   async run(signal: AbortSignal): Promise<"stopped" | "lost"> {
     const { log } = this.options;
@@ -182,12 +183,18 @@ export class Manager {
     log.info("caches synced");
     const le = this.options.leaderElection;
     if (!le?.enabled) {
-      this.startWorkers(signal);
+      // Not the process signal: a stop lets in-flight reconciles finish within the shutdown grace.
+      const workers = new AbortController();
+      this.startWorkers(workers.signal);
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve();
         else signal.addEventListener("abort", () => resolve(), { once: true });
       });
-      await this.stop();
+      try {
+        await this.stop();
+      } finally {
+        workers.abort();
+      }
       return "stopped";
     }
     let lost = false;
@@ -203,7 +210,9 @@ export class Manager {
       namespace: this.options.operatorNamespace ?? "secure-workspace-system",
       name: le.leaseName ?? "secure-workspace-operator",
       ...(le.identity ? { identity: le.identity } : {}),
-      onStartedLeading: () => this.startWorkers(workers.signal),
+      ...le.timings,
+      // Work runs under the leadership's own signal too: whatever ends the term cancels it.
+      onStartedLeading: (leadership) => this.startWorkers(AbortSignal.any([workers.signal, leadership])),
       onStoppedLeading: (reason) => {
         this.leading = false;
         this.options.metrics?.setLeader(false);
@@ -215,12 +224,16 @@ export class Manager {
         }
       },
       onNewLeader: (identity) => log.info("leader", { identity }),
-      onError: (err) => log.warn("leader election", { error: errorMessage(err) }),
+      onError: (err) => log.warn("leader election", { error: err }),
     });
     if (signal.aborted) leadership.abort();
-    await this.elector.run(leadership.signal);
-    workers.abort();
-    await this.stop();
+    try {
+      await this.elector.run(leadership.signal);
+    } finally {
+      // Also when run() rejects (a callback threw): nothing may keep writing or watching.
+      workers.abort();
+      await this.stop();
+    }
     return lost ? "lost" : "stopped";
   }
 
@@ -242,7 +255,7 @@ export class Manager {
     this.leading = true;
     this.options.metrics?.setLeader(true);
     this.options.log.info("starting workers", { workers: this.options.workers ?? 4 });
-    this.queue.start(async (key) => this.timedReconcile(key), signal);
+    this.queue.start(async (key, cancel) => this.timedReconcile(key, cancel), signal);
     for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
     const period = this.options.resyncPeriodMs ?? 600_000;
     if (period > 0) {
@@ -253,11 +266,11 @@ export class Manager {
     }
   }
 
-  private async timedReconcile(key: string): Promise<ReconcileResult> {
+  private async timedReconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const result = await this.reconciler.reconcile(key);
+      const result = await this.reconciler.reconcile(key, signal);
       this.options.metrics?.observeReconcile(seconds(), result.requeueAfterMs ? "requeue_after" : "success");
       return result;
     } catch (err) {

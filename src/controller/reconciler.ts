@@ -22,7 +22,7 @@ import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
 import { posture, type Finding } from "../baseline/posture.js";
 import { controlOf } from "../baseline/index.js";
 import { objectRef, type DesiredObject } from "../baseline/objects.js";
-import type { KubeClient, KubeObject } from "../kube/client.js";
+import { isAbortError, type KubeClient, type KubeObject } from "../kube/client.js";
 import { errorMessage, isConflict, isNotFound, writeFailureReason } from "../kube/errors.js";
 import { resourceOfKind } from "../kube/resources.js";
 import type { EventRecorder } from "../observability/events.js";
@@ -132,9 +132,7 @@ const TERMINATING_RECHECK_MS = 2_000;
 const MESH_RECHECK_MS = 30_000;
 
 /** Whether an error is the cancellation of a request (never a failure to report). */
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === "AbortError";
-}
+const isAbort = isAbortError;
 
 /** Runs `fn` over items with at most `limit` in flight. */
 async function forEachLimited<T>(
@@ -155,6 +153,9 @@ async function forEachLimited<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // Cancelled: say so (not "N writes failed"), so the caller stops rather than reports failures.
+  const cancel = errors.find(isAbort);
+  if (cancel instanceof Error) throw cancel;
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1)
     throw new AggregateError(
@@ -171,8 +172,18 @@ export class Reconciler {
     this.now = deps.now ?? ((): Date => new Date());
   }
 
-  /** Reconciles one workspace by name. Throws to ask for a retry with back-off. */
-  async reconcile(name: string): Promise<ReconcileResult> {
+  /**
+   * Reconciles one workspace by name. Throws to ask for a retry with back-off. Once `signal` aborts
+   * (leadership lost, shutdown grace over) no further request is sent, requests in flight are
+   * destroyed, and the returned promise rejects with an AbortError.
+   */
+  async reconcile(name: string, signal?: AbortSignal): Promise<ReconcileResult> {
+    if (signal === undefined) return this.reconcileNow(name);
+    const kube = this.deps.kube.withSignal(signal);
+    return new Reconciler({ ...this.deps, kube, events: this.deps.events.through(kube) }).reconcileNow(name);
+  }
+
+  private async reconcileNow(name: string): Promise<ReconcileResult> {
     const ws = this.deps.cache.workspace(name);
     if (!ws) {
       this.report({ workspace: name, writes: 0, corrected: [], pruned: 0, outcome: "absent" });

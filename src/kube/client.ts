@@ -4,6 +4,7 @@
  * keep-alive agent so a busy reconcile loop does not pay a TLS handshake per call.
  */
 import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
+import { setMaxListeners } from "node:events";
 import { request as httpRequest } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../api/constants.js";
@@ -51,6 +52,26 @@ export interface KubeClientOptions {
   readonly fieldManager?: string;
 }
 
+/** Whether an error is a cancelled request (our own or Node's AbortError). */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === "AbortError";
+}
+
+/** The error of a request not sent because its signal had aborted (name AbortError, reason as cause). */
+function cancelled(spec: RequestSpec, signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : String(reason);
+  const err = new Error(`${spec.verb} ${spec.path}: cancelled before sending (${why})`, { cause: reason });
+  err.name = "AbortError";
+  return err;
+}
+
+/** What clients made by {@link KubeClient.withSignal} share with the client they came from. */
+interface Transport {
+  agent: Agent | undefined;
+  connection: { at: number; opts: RequestOptions } | undefined;
+}
+
 interface RequestSpec {
   readonly verb: string;
   readonly method: "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
@@ -62,8 +83,10 @@ interface RequestSpec {
 
 /** A thin typed client: server-side apply with one field manager, get, list, delete, discovery. */
 export class KubeClient {
-  private agent: Agent | undefined;
-  private connection: { at: number; opts: RequestOptions } | undefined;
+  /** Sockets and credentials, shared by every client made with {@link withSignal}. */
+  private transport: Transport;
+  /** Aborts every request of this client (see {@link withSignal}); none for the root client. */
+  private signal: AbortSignal | undefined;
   private readonly server: URL;
   private readonly fieldManager: string;
 
@@ -75,6 +98,21 @@ export class KubeClient {
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.server = new URL(cluster.server);
     this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    this.transport = { agent: undefined, connection: undefined };
+  }
+
+  /**
+   * The same client (same sockets, credentials and hooks) with every request bound to `signal`: once
+   * it aborts, no request starts and those in flight are destroyed, rejecting with an AbortError.
+   * How a reconcile stops writing the moment its leadership (or the process) ends.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const scoped = new KubeClient(this.kc, this.options);
+    scoped.transport = this.transport;
+    scoped.signal = this.signal ? AbortSignal.any([this.signal, signal]) : signal;
+    // Each request in flight listens on it (and stops when done): up to maxSockets at once, not a leak.
+    setMaxListeners(0, scoped.signal);
+    return scoped;
   }
 
   /** Server-side apply (force: the operator owns these fields) with the operator's field manager. */
@@ -240,10 +278,10 @@ export class KubeClient {
     return { username: info.username, groups: info.groups ?? [] };
   }
 
-  /** Frees sockets. */
+  /** Frees sockets (of every client sharing them). */
   close(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
+    this.transport.agent?.destroy();
+    this.transport.agent = undefined;
   }
 
   private async send<T>(spec: RequestSpec): Promise<T> {
@@ -261,6 +299,9 @@ export class KubeClient {
     }
     opts.headers = headers;
     opts.timeout = this.options.timeoutMs ?? 30_000;
+    // Checked after the awaits above, right before the request leaves: an aborted scope sends nothing.
+    if (this.signal?.aborted) throw cancelled(spec, this.signal);
+    if (this.signal) opts.signal = this.signal;
     const { status, body, retryAfter } = await this.roundTrip(url, opts, payload);
     this.options.onRequest?.(spec.verb, status);
     if (status < 200 || status >= 300) throw this.toError(spec, status, body, retryAfter);
@@ -273,18 +314,19 @@ export class KubeClient {
    */
   private async connectionOptions(): Promise<RequestOptions> {
     const now = Date.now();
-    if (!this.connection || now - this.connection.at > CONNECTION_OPTIONS_TTL_MS) {
+    const t = this.transport;
+    if (!t.connection || now - t.connection.at > CONNECTION_OPTIONS_TTL_MS) {
       const opts: RequestOptions = { headers: { Accept: "application/json" } };
       await this.kc.applyToHTTPSOptions(opts);
-      this.connection = { at: now, opts };
+      t.connection = { at: now, opts };
     }
-    const { opts } = this.connection;
+    const { opts } = t.connection;
     return { ...opts, headers: { ...(opts.headers as Record<string, string>) } };
   }
 
   private agentFor(opts: RequestOptions): Agent {
-    if (!this.agent) {
-      this.agent = new Agent({
+    if (!this.transport.agent) {
+      this.transport.agent = new Agent({
         keepAlive: true,
         maxSockets: this.options.maxSockets ?? 32,
         ca: opts.ca,
@@ -293,7 +335,7 @@ export class KubeClient {
         ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
       });
     }
-    return this.agent;
+    return this.transport.agent;
   }
 
   private roundTrip(
@@ -318,7 +360,7 @@ export class KubeClient {
       });
       req.on("timeout", () => req.destroy(new Error(`request timed out after ${String(opts.timeout)} ms`)));
       req.on("error", (err) => {
-        this.options.onRequest?.("error", 0);
+        this.options.onRequest?.(isAbortError(err) ? "aborted" : "error", 0);
         reject(err);
       });
       if (payload !== undefined) req.write(payload);

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { API_VERSION, KIND } from "../api/constants.js";
-import type { KubeClient } from "../kube/client.js";
+import { isAbortError, type KubeClient } from "../kube/client.js";
 
 /** Normal or Warning. */
 export type EventType = "Normal" | "Warning";
@@ -15,7 +15,10 @@ export interface EventSubject {
   readonly uid?: string;
 }
 
-/** Records Events; failures are reported to `onError`, never thrown into the reconcile. */
+/**
+ * Records Events; failures are reported to `onError`, never thrown into the reconcile, except a
+ * cancellation (the reconcile is being stopped: it must not go on as if the Event were written).
+ */
 export class EventRecorder {
   constructor(
     private readonly kube: KubeClient,
@@ -23,6 +26,11 @@ export class EventRecorder {
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly namespace = "default",
   ) {}
+
+  /** The same recorder writing through `kube` (e.g. a client bound to a reconcile's signal). */
+  through(kube: KubeClient): EventRecorder {
+    return new EventRecorder(kube, this.instance, this.onError, this.namespace);
+  }
 
   /** Emits one Event (fire and forget, awaited so callers can order writes). */
   async emit(
@@ -53,6 +61,7 @@ export class EventRecorder {
         },
       });
     } catch (err) {
+      if (isAbortError(err)) throw err;
       this.onError(err);
     }
   }

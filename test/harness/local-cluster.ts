@@ -26,6 +26,22 @@ export interface LocalClusterOptions {
   readonly extraApiServerArgs?: readonly string[];
   /** Extra kube-controller-manager controllers, e.g. what Deployments need on a real node (default none). */
   readonly extraControllers?: readonly string[];
+  /**
+   * Users whose writes (create, update, patch, delete) the API server records in its audit log, read
+   * back with {@link LocalCluster.auditedWrites} (default none: no audit log).
+   */
+  readonly auditUsers?: readonly string[];
+}
+
+/** One write the API server's audit log recorded (audit.k8s.io/v1 Event, Metadata level). */
+export interface AuditedWrite {
+  readonly user: string;
+  readonly verb: string;
+  /** `resource/namespace/name` (namespace or name empty when absent). */
+  readonly object: string;
+  readonly code: number;
+  /** When the server received the request (ms since the epoch; the server's clock, this host's). */
+  readonly receivedAtMs: number;
 }
 
 type Component = "etcd" | "apiserver" | "controller-manager";
@@ -91,7 +107,10 @@ export class LocalCluster {
     private readonly ports: { etcd: number; etcdPeer: number; apiserver: number },
     kubeconfigPath: string,
     private readonly log: (line: string) => void,
-    private readonly extra: Pick<LocalClusterOptions, "extraApiServerArgs" | "extraControllers"> = {},
+    private readonly extra: Pick<
+      LocalClusterOptions,
+      "extraApiServerArgs" | "extraControllers" | "auditUsers"
+    > = {},
   ) {
     this.server = `https://127.0.0.1:${ports.apiserver}`;
     this.token = randomBytes(24).toString("hex");
@@ -163,6 +182,63 @@ export class LocalCluster {
       mode: 0o600,
     });
     writeFileSync(path.join(this.dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+    const users = this.extra.auditUsers ?? [];
+    if (users.length > 0)
+      writeFileSync(
+        this.auditPolicyFile,
+        JSON.stringify({
+          apiVersion: "audit.k8s.io/v1",
+          kind: "Policy",
+          omitStages: ["RequestReceived"],
+          rules: [
+            { level: "Metadata", users, verbs: ["create", "update", "patch", "delete", "deletecollection"] },
+            { level: "None" },
+          ],
+        }),
+      );
+  }
+
+  private get auditPolicyFile(): string {
+    return path.join(this.dir, "audit-policy.json");
+  }
+
+  private get auditLogFile(): string {
+    return path.join(this.dir, "audit.log");
+  }
+
+  /**
+   * The writes the API server recorded for the `auditUsers` (one per request, at ResponseComplete or
+   * Panic), oldest first. Throws when the cluster was started without auditUsers.
+   */
+  auditedWrites(): AuditedWrite[] {
+    if ((this.extra.auditUsers ?? []).length === 0) throw new Error("cluster started without auditUsers");
+    let text: string;
+    try {
+      text = readFileSync(this.auditLogFile, "utf8");
+    } catch {
+      return [];
+    }
+    const writes: AuditedWrite[] = [];
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      const e = JSON.parse(line) as {
+        user?: { username?: string };
+        verb?: string;
+        objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+        responseStatus?: { code?: number };
+        requestReceivedTimestamp?: string;
+      };
+      const ref = e.objectRef ?? {};
+      const resource = ref.subresource ? `${ref.resource ?? ""}/${ref.subresource}` : (ref.resource ?? "");
+      writes.push({
+        user: e.user?.username ?? "",
+        verb: e.verb ?? "",
+        object: `${resource}/${ref.namespace ?? ""}/${ref.name ?? ""}`,
+        code: e.responseStatus?.code ?? 0,
+        receivedAtMs: Date.parse(e.requestReceivedTimestamp ?? ""),
+      });
+    }
+    return writes;
   }
 
   private spawnComponent(component: Component, binary: string, args: string[]): ChildProcess {
@@ -223,6 +299,14 @@ export class LocalCluster {
       "--allow-privileged=true",
       "--profiling=false",
       "--v=1",
+      ...((this.extra.auditUsers ?? []).length > 0
+        ? [
+            `--audit-policy-file=${this.auditPolicyFile}`,
+            `--audit-log-path=${this.auditLogFile}`,
+            "--audit-log-format=json",
+            "--audit-log-mode=blocking",
+          ]
+        : []),
       ...(this.extra.extraApiServerArgs ?? []),
     ];
   }

@@ -5,6 +5,9 @@
 import { LocalCluster } from "./local-cluster.js";
 import { setTestEnv, testEnv } from "./test-env.js";
 
+/** The operator's ServiceAccount as the API server names it (test/integration/support/operator.ts). */
+export const OPERATOR_USER = "system:serviceaccount:secure-workspace-system:secure-workspace-operator";
+
 /** Starts the cluster (or adopts SWS_TEST_KUBECONFIG) before any suite runs. */
 export async function mochaGlobalSetup(): Promise<void> {
   const existing = process.env["SWS_TEST_KUBECONFIG"];
@@ -13,7 +16,11 @@ export async function mochaGlobalSetup(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const cluster = await LocalCluster.start({ log: (line) => console.log(`  [cluster] ${line}`) });
+  const cluster = await LocalCluster.start({
+    log: (line) => console.log(`  [cluster] ${line}`),
+    // The operator's writes are audited: what the server received is the witness of "no write after".
+    auditUsers: [OPERATOR_USER],
+  });
   console.log(`  [cluster] started in ${((Date.now() - started) / 1000).toFixed(1)} s at ${cluster.server}`);
   setTestEnv({ kubeconfigPath: cluster.kubeconfigPath, cluster });
 }
