@@ -16,7 +16,7 @@ import { checkWorkspace } from "../api/check.js";
 import { isProtectedNamespace } from "../api/protected.js";
 import { applyDefaults, type ResolvedSpec } from "../api/defaults.js";
 import type { Problem } from "../api/problems.js";
-import type { SecureWorkspace, SecureWorkspaceStatus } from "../api/types.js";
+import type { Condition, SecureWorkspace, SecureWorkspaceStatus } from "../api/types.js";
 import { desiredStateOf } from "../baseline/index.js";
 import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
 import { posture, type Finding } from "../baseline/posture.js";
@@ -162,6 +162,33 @@ async function forEachLimited<T>(
       errors,
       `${errors.length} writes failed: ${errors.map(errorMessage).join("; ")}`,
     );
+}
+
+function readyOf(status: SecureWorkspaceStatus | undefined): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === "Ready");
+}
+
+/**
+ * The status of a workspace whose deletion failed: its last status with Ready False, reason
+ * FinalizeFailed and `message`; undefined when Ready already says exactly that (nothing to write).
+ */
+export function finalizeFailedStatus(
+  ws: SecureWorkspace,
+  message: string,
+  now: string,
+): SecureWorkspaceStatus | undefined {
+  const previous = readyOf(ws.status);
+  if (previous?.reason === "FinalizeFailed" && previous.message === message) return undefined;
+  const ready: Condition = {
+    type: "Ready",
+    status: "False",
+    reason: "FinalizeFailed",
+    message,
+    lastTransitionTime: previous?.status === "False" ? previous.lastTransitionTime : now,
+    observedGeneration: ws.metadata.generation ?? 0,
+  };
+  const others = (ws.status?.conditions ?? []).filter((c) => c.type !== "Ready");
+  return { ...ws.status, conditions: [ready, ...others] };
 }
 
 /** The SecureWorkspace reconciler. */
@@ -680,8 +707,36 @@ export class Reconciler {
     return { apiVersion: API_VERSION, kind: KIND, metadata: { name: ws.metadata.name, ...extra } };
   }
 
-  /** Deletion: remove what the workspace made, keep (or, with Delete, remove created) namespaces, drop the finalizer. */
+  /**
+   * Deletion: remove what the workspace made, keep (or, with Delete, remove created) namespaces, drop
+   * the finalizer. A failure is retried with back-off and shown where a user looks for it: Ready
+   * turns False with reason FinalizeFailed and the error, and a Warning Event (once per distinct error).
+   */
   private async finalize(ws: SecureWorkspace): Promise<void> {
+    try {
+      await this.finalizeNow(ws);
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      const status = finalizeFailedStatus(ws, `deleting: ${errorMessage(err)}`, this.outcomeBase(ws).now);
+      if (status !== undefined) {
+        const subject = { name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
+        await this.deps.events.emit(
+          subject,
+          "Warning",
+          "FinalizeFailed",
+          "Delete",
+          readyOf(status)?.message ?? "",
+        );
+        await this.writeStatus(ws, status).catch((statusErr: unknown) => {
+          if (isAbort(statusErr)) throw statusErr;
+          // The workspace may be gone meanwhile; the error that matters is the one rethrown below.
+        });
+      }
+      throw err;
+    }
+  }
+
+  private async finalizeNow(ws: SecureWorkspace): Promise<void> {
     const name = ws.metadata.name;
     const uid = ws.metadata.uid ?? "";
     if (!(ws.metadata.finalizers ?? []).includes(FINALIZER)) return;

@@ -209,13 +209,18 @@ export class KubeClient {
     r: ResourceType,
     name: string,
     namespace?: string,
-    options: { uid?: string; propagationPolicy?: "Background" | "Foreground" | "Orphan" } = {},
+    options: {
+      uid?: string;
+      propagationPolicy?: "Background" | "Foreground" | "Orphan";
+      dryRun?: boolean;
+    } = {},
   ): Promise<boolean> {
     try {
       await this.send({
         verb: "delete",
         method: "DELETE",
         path: objectPath(r, name, namespace),
+        query: { dryRun: options.dryRun ? "All" : undefined },
         body: {
           apiVersion: "v1",
           kind: "DeleteOptions",
