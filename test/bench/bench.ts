@@ -403,7 +403,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
       workspacesSeconds: floorWorkspaces.seconds,
       removeSeconds,
     },
-    operatorAtStart: { reconciles: atStart.reconciles, writes: atStart.writes },
+    operatorAtStart: atStart,
     convergeSeconds: c.seconds,
     converge: c.counters,
     trailing,

@@ -9,7 +9,7 @@ import type { BenchArgs } from "./args.js";
 import { formatCpu, formatServerTime, type ControlPlaneCpu, type ServerTime } from "./cluster.js";
 import { latencySummary, type DriftSample } from "./drift.js";
 import type { FloorResult } from "./floor.js";
-import { formatByVerb, formatMemory, type OperatorSnapshot } from "./snapshot.js";
+import { formatByVerb, formatMemory, WRITE_VERBS, type OperatorSnapshot } from "./snapshot.js";
 import { percentile } from "./stats.js";
 import type { Naming } from "./workload.js";
 
@@ -23,7 +23,7 @@ export interface Results {
    */
   fairFloor: { seconds: number; workspaces: number; workspacesSeconds: number; removeSeconds: number };
   /** The first operator's counters once started, before the first workspace was applied. */
-  operatorAtStart: { reconciles: number; writes: number };
+  operatorAtStart: OperatorSnapshot;
   convergeSeconds: number;
   converge: OperatorSnapshot;
   trailing: OperatorSnapshot;
@@ -103,6 +103,14 @@ export function controlPlaneCpuRatio(r: Results): number | undefined {
   return floor > 0 ? total(r.cpu.converge.untilQuiet) / floor : undefined;
 }
 
+/** ": create 1, ..." for the write verbs of a snapshot, or "" when it wrote nothing. */
+function writesByVerb(s: OperatorSnapshot): string {
+  const writes = Object.fromEntries(
+    Object.entries(s.requestsByVerb).filter(([verb]) => WRITE_VERBS.has(verb)),
+  );
+  return s.writes > 0 ? `: ${formatByVerb(writes)}` : "";
+}
+
 const pct = (values: readonly number[], p: number): string => percentile(values, p).toFixed(0);
 
 /** The human summary printed before the JSON line. */
@@ -128,7 +136,8 @@ export function summary(args: BenchArgs, naming: Naming, r: Results, objects: nu
     `fair floor: ${r.fairFloor.seconds.toFixed(2)} s = raw floor + ${r.fairFloor.workspaces} SecureWorkspaces ` +
       `applied as the user does in ${r.fairFloor.workspacesSeconds.toFixed(2)} s (no finalizer, no status; ` +
       `deleted and confirmed gone in ${r.fairFloor.removeSeconds.toFixed(1)} s before the operator started, ` +
-      `which then had ${r.operatorAtStart.reconciles} reconciles and ${r.operatorAtStart.writes} writes before the first apply)`,
+      `which then had ${r.operatorAtStart.reconciles} reconciles and ${r.operatorAtStart.writes} writes ` +
+      `before the first apply${writesByVerb(r.operatorAtStart)})`,
     `converge: ${r.convergeSeconds.toFixed(2)} s (ratio ${(r.convergeSeconds / r.floor.seconds).toFixed(2)} ` +
       `against the raw floor, ${(r.convergeSeconds / r.fairFloor.seconds).toFixed(2)} against the fair floor), ` +
       `${args.workers} workers, ${r.converge.reconciles} reconciles (${r.converge.reconcileErrors} errors), ` +
