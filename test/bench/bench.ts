@@ -3,6 +3,7 @@
  * API server's own floor, in one run on one cluster (issue 6 §1; method and numbers in README.md).
  *
  * Phases: cluster + CRD + RBAC → raw-SSA floor (fresh namespaces, plain parallel SSA client) →
+ * fair floor (+ the N SecureWorkspaces as the user applies them, then deleted and confirmed gone) →
  * operator (own process, ServiceAccount token, resync 1 h) → converge N workspaces → drift samples
  * at full scale → operator restarted with a short resync → one idle full resync, writes counted.
  * Progress goes to stderr; a human summary and, as the last line, one JSON object to stdout.
@@ -20,13 +21,15 @@ import {
   cpuDelta,
   openCluster,
   serverTime,
+  untilQuiet,
   waitForQuiet,
   type BenchCluster,
   type ControlPlaneCpu,
+  type Quiet,
 } from "./cluster.js";
 import { applyWorkspaces, WorkspaceTracker } from "./converge.js";
 import { DriftBench, latencySummary } from "./drift.js";
-import { runFloor } from "./floor.js";
+import { applyFloorWorkspaces, removeFloorWorkspaces, runFloor } from "./floor.js";
 import { addForeignPolicies } from "./posture.js";
 import {
   killAllOperators,
@@ -34,7 +37,7 @@ import {
   type OperatorProcessOptions,
 } from "../support/operator-process.js";
 import { snapshotOperatorBuild } from "./operator-build.js";
-import { gitDescription, machine, sizeOf, summary, type Results } from "./report.js";
+import { controlPlaneCpuRatio, gitDescription, machine, sizeOf, summary, type Results } from "./report.js";
 import { delta, snapshotOf, ZERO, type OperatorSnapshot } from "./snapshot.js";
 import { parseMetrics, round } from "./stats.js";
 import { objectsPerWorkspace, type Naming } from "./workload.js";
@@ -99,15 +102,19 @@ function heapSnapshotArgs(args: BenchArgs): string[] {
     : [];
 }
 
-/** Waits until the operator's queue is empty and the API server sees no writes for a few seconds. */
-async function settle(cluster: BenchCluster, op: OperatorProcess, what: string): Promise<void> {
+/**
+ * Waits until the operator's queue is empty and the API server sees no writes for a few seconds;
+ * returns when (and at what control-plane CPU) the server went quiet.
+ */
+async function settle(cluster: BenchCluster, op: OperatorProcess, what: string): Promise<Quiet> {
   await waitFor(async () => (await snapshot(op)).queueDepth === 0, {
     timeoutMs: 600_000,
     intervalMs: 250,
     message: `${what}: the operator's queue to drain`,
   });
-  const waited = await waitForQuiet(cluster);
-  progress(`${what}: settled (${(waited / 1000).toFixed(1)} s until the API server was quiet)`);
+  const quiet = await untilQuiet(cluster);
+  progress(`${what}: settled (${(quiet.waitedMs / 1000).toFixed(1)} s until the API server was quiet)`);
+  return quiet;
 }
 
 /** Phase: converge N workspaces; returns the seconds and the operator's counters over the phase. */
@@ -260,9 +267,35 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     concurrency: args.floorConcurrency,
     progress,
   });
-  progress(`floor: ${floor.objects} objects in ${floor.seconds.toFixed(2)} s`);
-  const floorServer = serverTime(await cluster.apiserverMetrics(), floorMetrics);
   const floorServerCpu = cpuDelta(controlPlaneCpu(), floorCpu);
+  progress(`floor: ${floor.objects} objects in ${floor.seconds.toFixed(2)} s`);
+  // Back to back with the raw floor (no quiet wait between): the user's own applies complete the
+  // fair floor, as they overlap the children's writes in converge.
+  const floorWorkspaces = await applyFloorWorkspaces({
+    naming,
+    adminKc: cluster.kubeConfig(),
+    concurrency: args.floorConcurrency,
+    progress,
+  });
+  const fairServerCpu = cpuDelta(controlPlaneCpu(), floorCpu);
+  const fairSeconds = floor.seconds + floorWorkspaces.seconds;
+  progress(
+    `fair floor: + ${floorWorkspaces.applied} SecureWorkspaces in ${floorWorkspaces.seconds.toFixed(2)} s ` +
+      `= ${fairSeconds.toFixed(2)} s`,
+  );
+  const floorServer = serverTime(await cluster.apiserverMetrics(), floorMetrics);
+  const fairQuiet = await untilQuiet(cluster);
+  const fairUntilQuiet = cpuDelta(fairQuiet.cpu, floorCpu);
+  // Before the operator exists: it must never see them (checked again when it has started).
+  const removeSeconds = await removeFloorWorkspaces({
+    adminKc: cluster.kubeConfig(),
+    applied: floorWorkspaces,
+    concurrency: args.floorConcurrency,
+  });
+  progress(
+    `fair floor: its ${floorWorkspaces.applied} SecureWorkspaces checked untouched, deleted and gone ` +
+      `(${removeSeconds.toFixed(1)} s)`,
+  );
   await waitForQuiet(cluster);
 
   progress(`starting the operator (${args.workers} workers, resync 1h) as its own process`);
@@ -282,7 +315,15 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
   cleanup.stoppers.add(() => tracker.stop());
   await tracker.start();
   await settle(cluster, op, "operator started");
-  const memory: Results["memory"] = [["started", (await snapshot(op)).memory]];
+  const atStart = await snapshot(op);
+  // On a fresh cluster there is nothing to reconcile before the first apply: a reconcile here
+  // means something of the floor (its SecureWorkspaces) leaked into the converge phase.
+  if (cluster.local && atStart.reconciles > 0)
+    throw new Error(
+      `the operator ran ${atStart.reconciles} reconciles before the first SecureWorkspace was applied ` +
+        "on a fresh cluster: the fair floor's workspaces leaked into the converge phase",
+    );
+  const memory: Results["memory"] = [["started", atStart.memory]];
 
   progress(`converge: applying ${args.workspaces} SecureWorkspaces, ${args.applyConcurrency} in parallel`);
   const convergeMetrics = await cluster.apiserverMetrics();
@@ -295,7 +336,8 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
   progress(`converge: all Ready after ${c.seconds.toFixed(2)} s`);
   const readyAt = await snapshot(op);
   memory.push(["all Ready", readyAt.memory]);
-  await settle(cluster, op, "after converge");
+  const convergeQuiet = await settle(cluster, op, "after converge");
+  const convergeUntilQuiet = cpuDelta(convergeQuiet.cpu, convergeCpu);
   const trailing = delta(await snapshot(op), readyAt);
 
   progress(`drift: ${args.driftSamples} samples, ${args.driftConcurrency} at a time`);
@@ -355,6 +397,13 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     );
   return {
     floor,
+    fairFloor: {
+      seconds: fairSeconds,
+      workspaces: floorWorkspaces.applied,
+      workspacesSeconds: floorWorkspaces.seconds,
+      removeSeconds,
+    },
+    operatorAtStart: atStart,
     convergeSeconds: c.seconds,
     converge: c.counters,
     trailing,
@@ -369,8 +418,14 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     server: { floor: floorServer, converge: convergeServer },
     cpu: {
       floor: { server: floorServerCpu, client: floor.clientCpuSeconds },
+      fairFloor: {
+        server: fairServerCpu,
+        untilQuiet: fairUntilQuiet,
+        client: floor.clientCpuSeconds + floorWorkspaces.clientCpuSeconds,
+      },
       converge: {
         server: convergeServerCpu,
+        untilQuiet: convergeUntilQuiet,
         operator: c.counters.cpuSeconds,
         bench: (benchUsed.user + benchUsed.system) / 1e6,
       },
@@ -411,6 +466,7 @@ async function main(): Promise<number> {
     const r = await phases(args, naming, logDir);
     const objects = objectsPerWorkspace(naming) * args.workspaces;
     const drift = latencySummary(r.drift);
+    const cpuRatio = controlPlaneCpuRatio(r);
     process.stdout.write(`${summary(args, naming, r, objects)}\n`);
     const result = {
       workspaces: args.workspaces,
@@ -419,6 +475,10 @@ async function main(): Promise<number> {
       converge_s: round(r.convergeSeconds),
       raw_ssa_floor_s: round(r.floor.seconds),
       converge_ratio: round(r.convergeSeconds / r.floor.seconds),
+      fair_floor_s: round(r.fairFloor.seconds),
+      converge_ratio_fair: round(r.convergeSeconds / r.fairFloor.seconds),
+      // null when the control plane's CPU cannot be read (an external cluster).
+      control_plane_cpu_ratio: cpuRatio === undefined ? null : round(cpuRatio),
       drift_restore_ms: {
         p50: round(drift.p50, 1),
         p95: round(drift.p95, 1),

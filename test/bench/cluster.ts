@@ -74,28 +74,58 @@ export function apiserverWrites(samples: readonly Sample[]): number {
   return sumOf(samples, "apiserver_request_total", (l) => !READ_VERBS.has(l["verb"] ?? ""));
 }
 
+/** Options of {@link waitForQuiet} and {@link untilQuiet}. */
+export interface QuietOptions {
+  /** Fewer writes than this per second count as quiet (default 2). */
+  readonly maxWritesPerSecond?: number;
+  /** Quiet seconds in a row needed (default 3). */
+  readonly quietSeconds?: number;
+  /** Give up (and return) after this long (default 180 s). */
+  readonly timeoutMs?: number;
+}
+
+/** When the API server went quiet. */
+export interface Quiet {
+  /** How long the wait took, ms. */
+  readonly waitedMs: number;
+  /**
+   * Control-plane CPU at the end of the last busy second, i.e. where the quiet stretch began
+   * (the reading at the call when the server was quiet from the start). Work triggered before is
+   * in it, the idle seconds that confirmed the quiet are not.
+   */
+  readonly cpu: ControlPlaneCpu;
+}
+
 /**
  * Waits until the API server sees fewer than `maxWritesPerSecond` writes (from anyone: the
  * controller-manager's follow-ups such as ServiceAccounts and quota status) for `quietSeconds`
- * in a row, or `timeoutMs` passes. Returns how long it waited, in ms.
+ * in a row, or `timeoutMs` passes, sampling once a second.
  */
-export async function waitForQuiet(
-  cluster: BenchCluster,
-  options: { maxWritesPerSecond?: number; quietSeconds?: number; timeoutMs?: number } = {},
-): Promise<number> {
+export async function untilQuiet(cluster: BenchCluster, options: QuietOptions = {}): Promise<Quiet> {
   const started = Date.now();
   const limit = options.maxWritesPerSecond ?? 2;
   const needed = options.quietSeconds ?? 3;
   const deadline = started + (options.timeoutMs ?? 180_000);
   let previous = apiserverWrites(await cluster.apiserverMetrics());
+  let cpu = controlPlaneCpu();
   let quiet = 0;
   while (quiet < needed && Date.now() < deadline) {
     await sleep(1000);
     const now = apiserverWrites(await cluster.apiserverMetrics());
-    quiet = now - previous < limit ? quiet + 1 : 0;
+    const cpuNow = controlPlaneCpu();
+    if (now - previous < limit) quiet++;
+    else {
+      quiet = 0;
+      cpu = cpuNow;
+    }
     previous = now;
   }
-  return Date.now() - started;
+  return { waitedMs: Date.now() - started, cpu };
+}
+
+/** {@link untilQuiet}; returns how long it waited, in ms. */
+export async function waitForQuiet(cluster: BenchCluster, options: QuietOptions = {}): Promise<number> {
+  return (await untilQuiet(cluster, options)).waitedMs;
 }
 
 /** Server-side time of one kind of request over a phase. */

@@ -111,9 +111,12 @@ export interface ApplyOptions {
   readonly onApplied?: (count: number) => void;
 }
 
+/** The "user's" field manager for SecureWorkspace applies (converge, and the fair floor's). */
+export const USER_FIELD_MANAGER = "sws-bench-user";
+
 /** Applies the N workspaces (server-side apply, the "user" field manager). */
 export async function applyWorkspaces(options: ApplyOptions): Promise<void> {
-  const client = new KubeClient(options.kc, { fieldManager: "sws-bench-user" });
+  const client = new KubeClient(options.kc, { fieldManager: USER_FIELD_MANAGER });
   let count = 0;
   try {
     const all = Array.from({ length: options.naming.workspaces }, (_, i) =>

@@ -9,13 +9,21 @@ import type { BenchArgs } from "./args.js";
 import { formatCpu, formatServerTime, type ControlPlaneCpu, type ServerTime } from "./cluster.js";
 import { latencySummary, type DriftSample } from "./drift.js";
 import type { FloorResult } from "./floor.js";
-import { formatByVerb, formatMemory, type OperatorSnapshot } from "./snapshot.js";
+import { formatByVerb, formatMemory, WRITE_VERBS, type OperatorSnapshot } from "./snapshot.js";
 import { percentile } from "./stats.js";
 import type { Naming } from "./workload.js";
 
 /** The results of the phases, for the summary. */
 export interface Results {
+  /** The raw floor: the workspaces' children only. */
   floor: FloorResult;
+  /**
+   * The fair floor: the raw floor and, back to back, the N SecureWorkspaces as the user applies
+   * them (`seconds` = the raw floor's + `workspacesSeconds`); then deleted in `removeSeconds`.
+   */
+  fairFloor: { seconds: number; workspaces: number; workspacesSeconds: number; removeSeconds: number };
+  /** The first operator's counters once started, before the first workspace was applied. */
+  operatorAtStart: OperatorSnapshot;
   convergeSeconds: number;
   converge: OperatorSnapshot;
   trailing: OperatorSnapshot;
@@ -31,10 +39,16 @@ export interface Results {
   foreignPolicies: number;
   /** The API server's write time per verb and resource, in the floor and the converge phase. */
   server: { floor: ServerTime[]; converge: ServerTime[] };
-  /** CPU seconds of the control plane, and of the client side, in the floor and the converge phase. */
+  /**
+   * CPU seconds of the control plane, and of the client side, in the floor and the converge phase.
+   * `server`: from the phase's first request to its end (the raw floor's or the fair floor's last
+   * answer; the watch event of the last Ready). `untilQuiet`: from the same start until the API
+   * server went quiet after the phase, so the controller-manager's follow-ups count in both.
+   */
   cpu: {
     floor: { server: ControlPlaneCpu; client: number };
-    converge: { server: ControlPlaneCpu; operator: number; bench: number };
+    fairFloor: { server: ControlPlaneCpu; untilQuiet: ControlPlaneCpu; client: number };
+    converge: { server: ControlPlaneCpu; untilQuiet: ControlPlaneCpu; operator: number; bench: number };
   };
   /** Average JSON size of cached objects, and the share of it that is metadata.managedFields. */
   sizes: Array<{ kind: string; bytes: number; managedFieldsShare: number }>;
@@ -77,6 +91,26 @@ export function sizeOf(kind: string, objects: readonly KubeObject[]): Results["s
 
 const total = (c: ControlPlaneCpu): number => c.apiserver + c.etcd + c.controllerManager;
 
+/**
+ * control_plane_cpu_ratio: CPU seconds of kube-apiserver + etcd + kube-controller-manager from
+ * converge's first SecureWorkspace apply until the API server went quiet after every workspace was
+ * Ready, divided by the same from the fair floor's first request until the API server went quiet
+ * after its last SecureWorkspace apply. Undefined when no control-plane CPU was read (an external
+ * cluster).
+ */
+export function controlPlaneCpuRatio(r: Results): number | undefined {
+  const floor = total(r.cpu.fairFloor.untilQuiet);
+  return floor > 0 ? total(r.cpu.converge.untilQuiet) / floor : undefined;
+}
+
+/** ": create 1, ..." for the write verbs of a snapshot, or "" when it wrote nothing. */
+function writesByVerb(s: OperatorSnapshot): string {
+  const writes = Object.fromEntries(
+    Object.entries(s.requestsByVerb).filter(([verb]) => WRITE_VERBS.has(verb)),
+  );
+  return s.writes > 0 ? `: ${formatByVerb(writes)}` : "";
+}
+
 const pct = (values: readonly number[], p: number): string => percentile(values, p).toFixed(0);
 
 /** The human summary printed before the JSON line. */
@@ -89,6 +123,7 @@ export function summary(args: BenchArgs, naming: Naming, r: Results, objects: nu
     return `${kind} p50 ${s.p50.toFixed(0)} / p95 ${s.p95.toFixed(0)} / p99 ${s.p99.toFixed(0)} ms (${s.samples})`;
   };
   const idealWrites = objects / n + 3;
+  const cpuRatio = controlPlaneCpuRatio(r);
   return [
     "",
     `== secure-workspace-operator benchmark: ${n} workspaces x ${naming.namespacesPerWorkspace} namespaces ` +
@@ -98,18 +133,31 @@ export function summary(args: BenchArgs, naming: Naming, r: Results, objects: nu
     `raw SSA floor: ${r.floor.objects} objects in ${r.floor.seconds.toFixed(2)} s ` +
       `(${floorRate.toFixed(0)} objects/s, ${args.floorConcurrency} in flight, identity ${args.floorIdentity}, ` +
       `client CPU ${r.floor.clientCpuSeconds.toFixed(1)} s)`,
-    `converge: ${r.convergeSeconds.toFixed(2)} s (ratio ${(r.convergeSeconds / r.floor.seconds).toFixed(2)}), ` +
+    `fair floor: ${r.fairFloor.seconds.toFixed(2)} s = raw floor + ${r.fairFloor.workspaces} SecureWorkspaces ` +
+      `applied as the user does in ${r.fairFloor.workspacesSeconds.toFixed(2)} s (no finalizer, no status; ` +
+      `deleted and confirmed gone in ${r.fairFloor.removeSeconds.toFixed(1)} s before the operator started, ` +
+      `which then had ${r.operatorAtStart.reconciles} reconciles and ${r.operatorAtStart.writes} writes ` +
+      `before the first apply${writesByVerb(r.operatorAtStart)})`,
+    `converge: ${r.convergeSeconds.toFixed(2)} s (ratio ${(r.convergeSeconds / r.floor.seconds).toFixed(2)} ` +
+      `against the raw floor, ${(r.convergeSeconds / r.fairFloor.seconds).toFixed(2)} against the fair floor), ` +
       `${args.workers} workers, ${r.converge.reconciles} reconciles (${r.converge.reconcileErrors} errors), ` +
       `operator CPU ${r.converge.cpuSeconds.toFixed(1)} s`,
+    `  control-plane CPU, first request until the API server was quiet: fair floor ` +
+      `${total(r.cpu.fairFloor.untilQuiet).toFixed(1)} s, converge ${total(r.cpu.converge.untilQuiet).toFixed(1)} s: ` +
+      `ratio ${cpuRatio === undefined ? "n/a (no control-plane CPU read)" : cpuRatio.toFixed(2)} ` +
+      `(wall-clock ratio against the fair floor ${(r.convergeSeconds / r.fairFloor.seconds).toFixed(2)})`,
     `  operator requests: ${r.converge.requests} = ${(r.converge.requests / n).toFixed(2)} per workspace ` +
       `(writes ${(r.converge.writes / n).toFixed(2)}; minimum ${idealWrites}: ${objects / n} objects + ` +
       `finalizer + status + Event)`,
     `  per workspace by verb: ${formatByVerb(r.converge.requestsByVerb, n)}`,
-    `  API server, floor: ${formatServerTime(r.server.floor)}`,
+    `  API server, fair floor: ${formatServerTime(r.server.floor)}`,
     `  API server, converge: ${formatServerTime(r.server.converge)}`,
-    `  CPU, floor: control plane ${formatCpu(r.cpu.floor.server)}; client ${r.cpu.floor.client.toFixed(1)} s`,
-    `  CPU, converge: control plane ${formatCpu(r.cpu.converge.server)}; operator ` +
-      `${r.cpu.converge.operator.toFixed(1)} s; bench (user applies + status watch) ${r.cpu.converge.bench.toFixed(1)} s`,
+    `  CPU, raw floor (to its last answer): control plane ${formatCpu(r.cpu.floor.server)}; client ${r.cpu.floor.client.toFixed(1)} s`,
+    `  CPU, fair floor (to its last answer): control plane ${formatCpu(r.cpu.fairFloor.server)}; ` +
+      `client ${r.cpu.fairFloor.client.toFixed(1)} s; until quiet: control plane ${formatCpu(r.cpu.fairFloor.untilQuiet)}`,
+    `  CPU, converge (to the last Ready): control plane ${formatCpu(r.cpu.converge.server)}; operator ` +
+      `${r.cpu.converge.operator.toFixed(1)} s; bench (user applies + status watch) ${r.cpu.converge.bench.toFixed(1)} s; ` +
+      `until quiet: control plane ${formatCpu(r.cpu.converge.untilQuiet)}`,
     `  after Ready until the queue drained: ${r.trailing.requests} requests, ${r.trailing.reconciles} reconciles`,
     `drift restore: p50 ${drift.p50.toFixed(0)} / p95 ${drift.p95.toFixed(0)} / p99 ${drift.p99.toFixed(0)} ms ` +
       `over ${drift.samples} samples (${args.driftConcurrency} at a time; ` +

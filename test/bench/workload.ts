@@ -72,14 +72,17 @@ export function benchSpec(namespaces: readonly string[], team: string): SecureWo
   };
 }
 
-/** The i-th SecureWorkspace, as the "user" applies it. */
-export function benchWorkspace(n: Naming, i: number): KubeObject {
-  const name = workspaceName(n, i);
+/**
+ * The i-th SecureWorkspace, as the "user" applies it. The "floor" one (for the fair floor) names the
+ * floor's namespaces instead: the same shape and the same number of bytes.
+ */
+export function benchWorkspace(n: Naming, i: number, kind: "bench" | "floor" = "bench"): KubeObject {
+  const name = workspaceName(n, i, kind);
   return {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: { name },
-    spec: benchSpec(namespacesOf(n, i), name),
+    spec: benchSpec(namespacesOf(n, i, kind), name),
   };
 }
 
