@@ -198,7 +198,7 @@ describe("Helm chart (real helm, real API server)", function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("passes `helm lint --strict`, with the defaults and with every option on", async () => {
+  it("passes `helm lint --strict`, with the defaults, with every option on and with other protected namespaces", async () => {
     const plain = await runHelm(["lint", "--strict", CHART]);
     expect(plain.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     const all = await runHelm([
@@ -213,7 +213,7 @@ describe("Helm chart (real helm, real API server)", function () {
     expect(other.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it("refuses a protectedNamespaces entry that is not a namespace pattern (it would be written into CEL)", async () => {
+  it("refuses a protectedNamespaces entry that is not a namespace pattern (it would be written into CEL), and a value that is not a list", async () => {
     for (const bad of ["Team-A", "x')||true||('", "a_b"]) {
       const failed = await runHelm([
         "template",
@@ -229,6 +229,11 @@ describe("Helm chart (real helm, real API server)", function () {
         `protectedNamespaces: ${JSON.stringify(bad)} is not a namespace pattern`,
       );
     }
+    const notAList = await runHelm(["template", RELEASE, CHART, "--set", "protectedNamespaces=kube-*"]).then(
+      () => "",
+      (err: Error) => err.message,
+    );
+    expect(notAList).to.include("protectedNamespaces must be a list of patterns");
   });
 
   it("renders objects that pass `kubectl apply --dry-run=server`, in the default and in another namespace, with other protected namespaces", async () => {
@@ -378,7 +383,7 @@ describe("Helm chart (real helm, real API server)", function () {
         `${x} == 'default'`,
         `${x}.startsWith('platform-')`,
         `${x}.endsWith('-infra')`,
-        `(size(${x}) >= 9 && ${x}.startsWith('team-') && ${x}.endsWith('-prod'))`,
+        `(size(${x}) >= 10 && ${x}.startsWith('team-') && ${x}.endsWith('-prod'))`,
         `${x}.matches('^.*-ci-.*-runner$')`,
         `${x} == 'tools'`,
       ].join(" || ");

@@ -31,12 +31,17 @@ text (sws.protectedCEL) and the operator refuses what it does not read as a patt
 refuses it too, with the operator's wording: a DNS-1123 label in which any character may be `*`.
 */}}
 {{- define "sws.protectedNamespaces" -}}
-{{- $patterns := list -}}
-{{- range .Values.protectedNamespaces -}}
-{{- if not (and (kindIs "string" .) (le (len .) 63) (regexMatch "^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$" .)) -}}
-{{- fail (printf "protectedNamespaces: %q is not a namespace pattern (lower-case letters, digits, '-' and '*', at most 63, e.g. kube-*, *-system)" (toString .)) -}}
+{{- $value := .Values.protectedNamespaces -}}
+{{- if not (or (kindIs "invalid" $value) (kindIs "slice" $value)) -}}
+{{- fail (printf "protectedNamespaces must be a list of patterns (--set 'protectedNamespaces={kube-*,default}'), not %q" (toString $value)) -}}
 {{- end -}}
-{{- $patterns = append $patterns . -}}
+{{- $patterns := list -}}
+{{- range $value -}}
+{{- $p := toString . -}}
+{{- if not (and (le (len $p) 63) (regexMatch "^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$" $p)) -}}
+{{- fail (printf "protectedNamespaces: %q is not a namespace pattern (lower-case letters, digits, '-' and '*', at most 63, e.g. kube-*, *-system)" $p) -}}
+{{- end -}}
+{{- $patterns = append $patterns $p -}}
 {{- end -}}
 {{- toJson (uniq $patterns) -}}
 {{- end }}
@@ -82,9 +87,10 @@ with (list X PATTERNS).
 The protected-namespace tests of config/'s confinement and guardrails policies (namespace
 expressions variables.targetNamespace and a.namespace) and their messages, rewritten from
 protectedNamespaces: the operator's --protected-namespaces and both policies then protect the same
-namespaces. config/ holds them as sws.protectedCEL renders the defaults; a policy without them
-(config/ edited, `make chart-sync` run) fails the render rather than silently keeping the defaults.
-Call with (list $ TEXT); files without any of them (tamper protection) pass through.
+namespaces. config/ holds them as sws.protectedCEL and sws.protectedWording render the defaults;
+a policy holding one without the other (config/ edited, `make chart-sync` run) fails the render
+rather than silently keeping the defaults (test/unit/helm-chart-sources.test.ts checks config/
+holds both). Call with (list $ TEXT); files with neither (tamper protection) pass through.
 */}}
 {{- define "sws.protectedPolicies" -}}
 {{- $root := index . 0 -}}
@@ -92,7 +98,7 @@ Call with (list $ TEXT); files without any of them (tamper protection) pass thro
 {{- $defaults := include "sws.defaultProtectedNamespaces" $root | fromJsonArray -}}
 {{- $patterns := include "sws.protectedNamespaces" $root | fromJsonArray -}}
 {{- $wording := include "sws.protectedWording" $defaults -}}
-{{- if contains $wording $text -}}
+{{- $named := contains $wording $text -}}
 {{- $found := false -}}
 {{- range $x := list "variables.targetNamespace" "a.namespace" -}}
 {{- $anchor := include "sws.protectedCEL" (list $x $defaults) -}}
@@ -101,11 +107,10 @@ Call with (list $ TEXT); files without any of them (tamper protection) pass thro
 {{- $text = replace $anchor (include "sws.protectedCEL" (list $x $patterns)) $text -}}
 {{- end -}}
 {{- end -}}
-{{- if not $found -}}
-{{- fail "an admission policy names the protected namespaces but holds no protected-namespace test the chart can rewrite: keep config/'s in the form of sws.protectedCEL for the defaults" -}}
+{{- if ne $named $found -}}
+{{- fail (printf "an admission policy holds %s but not %s: keep config/'s protected-namespace test in the form sws.protectedCEL renders for the defaults, and its message's %q" (ternary "the protected-namespace message" "a protected-namespace test" $named) (ternary "the test the chart rewrites" "the message the chart rewrites" $named) $wording) -}}
 {{- end -}}
 {{- $text = replace $wording (include "sws.protectedWording" $patterns) $text -}}
-{{- end -}}
 {{- $text -}}
 {{- end }}
 
