@@ -206,6 +206,12 @@ export interface SecureWorkspaceStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   namespaces?: NamespaceStatus[];
+  /**
+   * How many of spec.namespaces the workspace holds this pass: not refused (a conflict), not being
+   * deleted, existing (Audit never creates one), and its Namespace object written without failure. Not whether each holds the whole
+   * baseline (Ready and namespaces[].ready say that). The CRD's description is the contract.
+   */
+  namespaceCount?: number;
   driftCorrections?: number;
   lastDriftCorrection?: DriftCorrection;
   drift?: DriftEntry[];

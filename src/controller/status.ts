@@ -258,6 +258,25 @@ function namespaceStatuses(o: ReconcileOutcome, spec: ResolvedSpec): NamespaceSt
   });
 }
 
+/**
+ * How many listed namespaces the workspace holds (status.namespaceCount, the NAMESPACES column):
+ * not refused, not being deleted, existing (Audit never creates one), and no failed write of its
+ * Namespace object in this pass (a namespace that could not be created is not there to hold; one
+ * whose labels could not be written lacks the workspace's marks and Pod Security labels). Derived
+ * from this pass's findings only, never a counter: the same cluster gives the same count.
+ */
+function namespaceCount(o: ReconcileOutcome, spec: ResolvedSpec): number {
+  const notHeld = new Set([
+    ...(o.conflicts ?? []).map((c) => c.namespace),
+    ...(o.terminating ?? []),
+    ...(o.pending ?? [])
+      .filter((p) => p.object.kind === "Namespace" && p.reason === "Missing")
+      .map((p) => p.object.metadata.name),
+    ...(o.failures ?? []).filter((f) => f.object === `Namespace/${f.namespace}`).map((f) => f.namespace),
+  ]);
+  return spec.namespaces.filter(({ name }) => !notHeld.has(name)).length;
+}
+
 function controls(
   o: ReconcileOutcome,
   spec: ResolvedSpec,
@@ -519,6 +538,7 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
     observedGeneration: o.generation,
     conditions,
     namespaces: namespaceStatuses(o, spec),
+    namespaceCount: namespaceCount(o, spec),
     driftCorrections,
     controls: controls(o, spec, conditions, driftCorrections),
   };

@@ -569,7 +569,7 @@ describe("admission: tenant guardrails (real API server)", function () {
         const err = await refusal(tenant.create(roleBinding("edit-system", "edit", [subject])));
         expectRefused(
           err,
-          `RoleBinding ${GR_A}/edit-system refused: ${named} belongs to a protected namespace (default, kube-*, *-system, the operator's), outside SecureWorkspace ${WS}`,
+          `RoleBinding ${GR_A}/edit-system refused: ${named} belongs to a protected namespace (a system namespace, the operator namespace, or one matching kube-*, default, *-system), outside SecureWorkspace ${WS}`,
           "have it declared in the SecureWorkspace's spec.rbac.bindings instead",
         );
       }

@@ -4,6 +4,8 @@
  * the server's dry run, and it renders the same objects as `kubectl kustomize config/` where they
  * overlap, into the default namespace and into another one (an overlay with config/operator-identity,
  * as README and config/kustomization.yaml describe). Helm's own labels are the only difference allowed.
+ * The protectedNamespaces value drives the operator's flag and both policies' protected namespaces:
+ * other lists render, pass the dry run, and are enforced by the installed confinement policy.
  * Last, a real `helm install` and `helm uninstall` into another namespace.
  */
 import { execFile } from "node:child_process";
@@ -16,13 +18,37 @@ import { parseAllDocuments } from "yaml";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { testEnv } from "../harness/test-env.js";
 import { TOOL_BUILD_TIMEOUT_MS, toolBinary } from "../support/tools.js";
-import { CONFINEMENT_POLICY, GUARDRAILS_POLICY, kubectl, TAMPER_POLICY } from "./support/admission.js";
-import { installOperatorPrerequisites, OPERATOR_NAMESPACE } from "./support/operator.js";
+import { waitFor } from "../support/wait.js";
+import {
+  CONFINEMENT_POLICY,
+  GUARDRAILS_POLICY,
+  kubectl,
+  serviceAccountClient,
+  TAMPER_POLICY,
+} from "./support/admission.js";
+import { adminClient, installOperatorPrerequisites, OPERATOR_NAMESPACE } from "./support/operator.js";
+import { ApiError } from "../../src/kube/errors.js";
 
 const execFileAsync = promisify(execFile);
 const CHART = "config/helm/secure-workspace-operator";
 const OTHER_NAMESPACE = "sws-helm-platform";
 const RELEASE = "sws";
+/**
+ * A protectedNamespaces value unlike the defaults (`*-system` dropped) with a pattern of every shape
+ * the chart writes as CEL: exact, prefix, suffix, prefix and suffix, several stars.
+ */
+const OTHER_PROTECTED = [
+  "kube-*",
+  "default",
+  "platform-*",
+  "*-infra",
+  "team-*-prod",
+  "*-ci-*-runner",
+  "tools",
+];
+/** The same as a `--set` value. */
+const OTHER_PROTECTED_SET = `protectedNamespaces={${OTHER_PROTECTED.join(",")}}`;
+
 /** Labels the chart adds to every object (config/ has none of them). */
 const HELM_LABELS = ["helm.sh/chart", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"];
 
@@ -70,6 +96,27 @@ function normalisedKustomize(o: Obj): Obj {
   const metadata = { ...o.metadata };
   if (CLUSTER_SCOPED.has(o.kind)) delete metadata.namespace;
   return singleLineBreaks({ ...o, metadata });
+}
+
+type Policy = Obj & {
+  spec: {
+    variables: { name: string; expression: string }[];
+    validations: { expression: string; messageExpression?: string }[];
+  };
+};
+
+/** A ValidatingAdmissionPolicy of a rendering, by name. */
+function policyOf(objs: readonly Obj[], name: string): Policy {
+  const found = objs.find((o) => o.kind === "ValidatingAdmissionPolicy" && o.metadata.name === name);
+  if (!found) throw new Error(`no ValidatingAdmissionPolicy ${name} rendered`);
+  return found as Policy;
+}
+
+/** One variable's CEL expression, its whitespace made single spaces. */
+function variableOf(policy: Policy, name: string): string {
+  const v = policy.spec.variables.find((x) => x.name === name);
+  if (!v) throw new Error(`${policy.metadata.name} has no variable ${name}`);
+  return v.expression.replace(/\s+/g, " ");
 }
 
 /** The object without Helm's labels (and without an empty labels map left behind). */
@@ -151,7 +198,7 @@ describe("Helm chart (real helm, real API server)", function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("passes `helm lint --strict`, with the defaults and with every option on", async () => {
+  it("passes `helm lint --strict`, with the defaults, with every option on and with other protected namespaces", async () => {
     const plain = await runHelm(["lint", "--strict", CHART]);
     expect(plain.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     const all = await runHelm([
@@ -162,10 +209,40 @@ describe("Helm chart (real helm, real API server)", function () {
       "createNamespace=true,monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true",
     ]);
     expect(all.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    const other = await runHelm(["lint", "--strict", CHART, "--set", OTHER_PROTECTED_SET]);
+    expect(other.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it("renders objects that pass `kubectl apply --dry-run=server`, in the default and in another namespace", async () => {
-    for (const namespace of [OPERATOR_NAMESPACE, OTHER_NAMESPACE]) {
+  it("refuses a protectedNamespaces entry that is not a namespace pattern (it would be written into CEL), and a value that is not a list", async () => {
+    for (const bad of ["Team-A", "x')||true||('", "a_b"]) {
+      const failed = await runHelm([
+        "template",
+        RELEASE,
+        CHART,
+        "--set-json",
+        `protectedNamespaces=["kube-*",${JSON.stringify(bad)}]`,
+      ]).then(
+        () => "",
+        (err: Error) => err.message,
+      );
+      expect(failed, bad).to.include(
+        `protectedNamespaces: ${JSON.stringify(bad)} is not a namespace pattern`,
+      );
+    }
+    const notAList = await runHelm(["template", RELEASE, CHART, "--set", "protectedNamespaces=kube-*"]).then(
+      () => "",
+      (err: Error) => err.message,
+    );
+    expect(notAList).to.include("protectedNamespaces must be a list of patterns");
+  });
+
+  it("renders objects that pass `kubectl apply --dry-run=server`, in the default and in another namespace, with other protected namespaces", async () => {
+    for (const [namespace, extra] of [
+      [OPERATOR_NAMESPACE, []],
+      [OTHER_NAMESPACE, []],
+      // The policies' CEL for every pattern shape: the server type-checks it and estimates its cost.
+      [OTHER_NAMESPACE, ["--set", OTHER_PROTECTED_SET]],
+    ] as const) {
       const file = path.join(work, `${namespace}.yaml`);
       const { stdout } = await runHelm([
         "template",
@@ -176,6 +253,7 @@ describe("Helm chart (real helm, real API server)", function () {
         "--include-crds",
         "--set",
         "createNamespace=true,monitoring.dashboard.enabled=true",
+        ...extra,
       ]);
       writeFileSync(file, stdout);
       const applied = await kubectl(["apply", "--dry-run=server", "-f", file]);
@@ -257,7 +335,8 @@ describe("Helm chart (real helm, real API server)", function () {
     const chart = await template(
       OTHER_NAMESPACE,
       "image.repository=registry.example/sws,image.tag=1.2.3,image.pullPolicy=Always,replicas=3",
-      "resources.limits.memory=1Gi,logLevel=debug,protectedNamespaces={kube-*,default,*-system,platform-*}",
+      "resources.limits.memory=1Gi,logLevel=debug",
+      OTHER_PROTECTED_SET,
       "monitoring.serviceMonitor.enabled=true,monitoring.serviceMonitor.labels.release=kps",
       "monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true",
     );
@@ -283,7 +362,7 @@ describe("Helm chart (real helm, real API server)", function () {
     expect(container?.resources.limits["memory"]).to.equal("1Gi");
     const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
     expect(env["SWS_LOG_LEVEL"]).to.equal("debug");
-    expect(env["SWS_PROTECTED_NAMESPACES"]).to.equal("kube-*,default,*-system,platform-*");
+    expect(env["SWS_PROTECTED_NAMESPACES"]).to.equal(OTHER_PROTECTED.join(","));
     const monitor = chart.find((o) => o.kind === "ServiceMonitor") as Obj & {
       spec: { namespaceSelector: { matchNames: string[] } };
     };
@@ -293,6 +372,53 @@ describe("Helm chart (real helm, real API server)", function () {
     expect(rule?.metadata.namespace).to.equal(OTHER_NAMESPACE);
     expect(JSON.stringify(rule)).to.include("SecureWorkspaceLeaderMissing");
     expect(chart.find((o) => o.kind === "ConfigMap")?.metadata.labels?.["grafana_dashboard"]).to.equal("1");
+  });
+
+  it("writes protectedNamespaces into the confinement and guardrails policies as it does into --protected-namespaces", async () => {
+    const tests = (x: string): string =>
+      [
+        `${x} in ['kube-system', 'kube-public', 'kube-node-lease', 'default']`,
+        `${x} == variables.operatorNamespace`,
+        `${x}.startsWith('kube-')`,
+        `${x} == 'default'`,
+        `${x}.startsWith('platform-')`,
+        `${x}.endsWith('-infra')`,
+        `(size(${x}) >= 10 && ${x}.startsWith('team-') && ${x}.endsWith('-prod'))`,
+        `${x}.matches('^.*-ci-.*-runner$')`,
+        `${x} == 'tools'`,
+      ].join(" || ");
+    const wording = `one matching ${OTHER_PROTECTED.join(", ")}`;
+    const chart = await template(OTHER_NAMESPACE, OTHER_PROTECTED_SET);
+    const confinement = policyOf(chart, CONFINEMENT_POLICY);
+    const guardrails = policyOf(chart, GUARDRAILS_POLICY);
+    expect(variableOf(confinement, "protectedNamespace")).to.equal(tests("variables.targetNamespace"));
+    expect(variableOf(guardrails, "protectedServiceAccounts")).to.equal(
+      `variables.serviceAccounts.filter(a, ${tests("a.namespace")}) .map(a, a.subject)`,
+    );
+    for (const policy of [confinement, guardrails]) {
+      const text = JSON.stringify(policy);
+      expect(text, policy.metadata.name).to.not.include("-system')");
+      expect(text, policy.metadata.name).to.include(wording);
+    }
+    // Nothing else moves: the policies equal the default rendering but for those expressions.
+    const defaults = await template(OTHER_NAMESPACE);
+    for (const name of [CONFINEMENT_POLICY, GUARDRAILS_POLICY, TAMPER_POLICY]) {
+      const strip = (p: Policy): unknown =>
+        JSON.parse(
+          JSON.stringify(p)
+            .replace(/"expression":"[^"]*(?:protected|-system|platform-)[^"]*"/g, '"expression":"…"')
+            .replace(/one matching [^)]*\)/g, "one matching …)"),
+        );
+      expect(strip(policyOf(chart, name)), name).to.deep.equal(strip(policyOf(defaults, name)));
+    }
+    // No pattern at all: the system namespaces and the operator's own only.
+    const none = await template(OTHER_NAMESPACE, "protectedNamespaces=null");
+    expect(variableOf(policyOf(none, CONFINEMENT_POLICY), "protectedNamespace")).to.equal(
+      "variables.targetNamespace in ['kube-system', 'kube-public', 'kube-node-lease', 'default'] || variables.targetNamespace == variables.operatorNamespace || false",
+    );
+    expect(JSON.stringify(policyOf(none, GUARDRAILS_POLICY))).to.include(
+      "one matching a pattern (none configured)",
+    );
   });
 
   it("renders a ServiceMonitor and PrometheusRule that pass the server's dry run against the Prometheus Operator's CRDs (chart and config/monitoring)", async () => {
@@ -353,8 +479,17 @@ describe("Helm chart (real helm, real API server)", function () {
         p,
         "--ignore-not-found",
       ]);
-    const installed = await runHelm(["install", RELEASE, CHART, "--namespace", OTHER_NAMESPACE]);
+    const installed = await runHelm([
+      "install",
+      RELEASE,
+      CHART,
+      "--namespace",
+      OTHER_NAMESPACE,
+      "--set",
+      OTHER_PROTECTED_SET,
+    ]);
     expect(installed.stdout).to.match(/STATUS: deployed/);
+    expect(installed.stdout).to.include(`and those matching ${OTHER_PROTECTED.join(", ")}.`);
     // NOTES.txt: where it went, which identity the policies exempt, the upgrade and uninstall order.
     expect(installed.stdout).to.include(`is installed in namespace ${OTHER_NAMESPACE}`);
     expect(installed.stdout).to.include(`system:serviceaccount:${OTHER_NAMESPACE}:secure-workspace-operator`);
@@ -373,6 +508,33 @@ describe("Helm chart (real helm, real API server)", function () {
       "-n",
       OTHER_NAMESPACE,
     ]);
+    // The value is enforced at admission, not only by the operator's code: its token may not create
+    // a namespace that matches an added pattern, and may create one that only a dropped default
+    // (*-system) matched. (Dry runs: admission runs, nothing is stored.)
+    const { client: operator } = await serviceAccountClient(
+      adminClient(),
+      OTHER_NAMESPACE,
+      "secure-workspace-operator",
+    );
+    const createNamespace = (name: string): Promise<unknown> =>
+      operator.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } }, { dryRun: true });
+    const refused = await waitFor(
+      () =>
+        createNamespace("platform-sws-helm").then(
+          () => undefined,
+          (err: unknown) =>
+            err instanceof ApiError &&
+            err.statusCode === 403 &&
+            err.serverMessage.includes(CONFINEMENT_POLICY)
+              ? err
+              : undefined,
+        ),
+      { message: `the release's ${CONFINEMENT_POLICY} refusing platform-sws-helm` },
+    );
+    expect(refused.serverMessage).to.include(
+      `CREATE Namespace platform-sws-helm refused: the secure-workspace operator may not create, change or delete a protected namespace (a system namespace, the operator namespace, or one matching ${OTHER_PROTECTED.join(", ")})`,
+    );
+    await createNamespace("sws-helm-tools-system");
     await runHelm(["uninstall", RELEASE, "--namespace", OTHER_NAMESPACE, "--wait"]);
     for (const p of [TAMPER_POLICY, CONFINEMENT_POLICY, GUARDRAILS_POLICY]) {
       const { stdout } = await kubectl([

@@ -1,8 +1,9 @@
 /**
  * `kubectl get sws` and `kubectl get sws -o wide` on the real API server: the CRD's printer columns
- * (READY, REASON, FIRST-NAMESPACE, ENFORCEMENT, AGE; -o wide adds DRIFT-CORRECTIONS,
+ * (READY, REASON, NAMESPACES, ENFORCEMENT, AGE; -o wide adds FIRST-NAMESPACE, DRIFT-CORRECTIONS,
  * OBSERVED-GENERATION, LAST-DRIFT). No operator runs here: the test writes the status itself
- * through the status subresource, as the operator would.
+ * through the status subresource, as the operator would (test/unit/controller/status.test.ts
+ * proves what the operator computes; reconcile.test.ts that it writes it).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,6 +61,8 @@ describe("kubectl get sws: printer columns (real API server)", function () {
           { name: "printer-a", ready: true, managedObjects: 5 },
           { name: "printer-b", ready: false, managedObjects: 0 },
         ],
+        // Two listed, one held: printer-b is refused.
+        namespaceCount: 1,
       },
     };
     await kubectl([
@@ -77,13 +80,13 @@ describe("kubectl get sws: printer columns (real API server)", function () {
     await kubectl(["delete", "sws", NAME, "--ignore-not-found", "--wait=false"]).catch(() => undefined);
   });
 
-  it("shows READY with its REASON, the first namespace, the enforcement and the age", async () => {
+  it("shows READY with its REASON, how many namespaces are held, the enforcement and the age", async () => {
     const [row] = table((await kubectl(["get", "sws", NAME])).stdout);
     expect(Object.keys(row ?? {})).to.deep.equal([
       "NAME",
       "READY",
       "REASON",
-      "FIRST-NAMESPACE",
+      "NAMESPACES",
       "ENFORCEMENT",
       "AGE",
     ]);
@@ -91,26 +94,40 @@ describe("kubectl get sws: printer columns (real API server)", function () {
       NAME,
       READY: "False",
       REASON: "NamespaceConflict",
-      "FIRST-NAMESPACE": "printer-a",
+      NAMESPACES: "1",
       ENFORCEMENT: "Audit",
     });
     expect(row?.["AGE"]).to.match(/^\d+[smhd]/);
   });
 
-  it("adds drift corrections, observed generation and the last drift with -o wide", async () => {
+  it("adds the first namespace, drift corrections, observed generation and the last drift with -o wide", async () => {
     const [row] = table((await kubectl(["get", "sws", NAME, "-o", "wide"])).stdout);
     expect(Object.keys(row ?? {})).to.deep.equal([
       "NAME",
       "READY",
       "REASON",
-      "FIRST-NAMESPACE",
+      "NAMESPACES",
       "ENFORCEMENT",
       "AGE",
+      "FIRST-NAMESPACE",
       "DRIFT-CORRECTIONS",
       "OBSERVED-GENERATION",
       "LAST-DRIFT",
     ]);
-    expect(row).to.include({ "DRIFT-CORRECTIONS": "7", "OBSERVED-GENERATION": "1" });
+    expect(row).to.include({
+      NAMESPACES: "1",
+      "FIRST-NAMESPACE": "printer-a",
+      "DRIFT-CORRECTIONS": "7",
+      "OBSERVED-GENERATION": "1",
+    });
     expect(row?.["LAST-DRIFT"]).to.match(/^\d+[smhd]/);
+  });
+
+  it("says what NAMESPACES counts in `kubectl explain` (a refused namespace is not held)", async () => {
+    const { stdout } = await kubectl(["explain", "sws.status.namespaceCount"]);
+    const text = stdout.replace(/\s+/g, " ");
+    expect(text).to.match(/FIELD: namespaceCount <integer>/);
+    expect(text).to.include("How many of the namespaces listed in spec.namespaces the workspace holds");
+    expect(text).to.include("Not counted: a namespace it may not take");
   });
 });

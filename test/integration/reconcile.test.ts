@@ -359,6 +359,7 @@ describe("reconcile loop (real API server, operator's own token)", function () {
       expect(condition(ws, "Ready")).to.include({ status: "False", reason: "NamespaceConflict" });
       expect(condition(ws, "Ready")?.message).to.contain("owned by SecureWorkspace owner");
       expect(ws.status?.namespaces?.find((n) => n.name === "shared-ns")?.ready).to.equal(false);
+      expect(ws.status?.namespaceCount, "NAMESPACES counts only the one it holds").to.equal(1);
       expect(
         labelsOf(await getObject(admin, "Namespace", undefined, "shared-ns"))["secureworkspace.io/workspace"],
       ).to.equal("owner");

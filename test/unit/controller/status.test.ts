@@ -3,6 +3,7 @@
  * conditions, namespaces, drift and the compliance controls, without lastTransitionTime churn.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { applyDefaults, type ResolvedSpec } from "../../../src/api/defaults.js";
 import type { Condition, SecureWorkspaceSpec, SecureWorkspaceStatus } from "../../../src/api/types.js";
 import { desiredStateOf } from "../../../src/baseline/index.js";
@@ -14,6 +15,7 @@ import {
   setCondition,
   statusChanged,
   type ReconcileOutcome,
+  type WriteFailure,
 } from "../../../src/controller/status.js";
 
 const T0 = "2025-01-01T00:00:00Z";
@@ -180,6 +182,7 @@ describe("computeStatus", () => {
       },
     ]);
     expect(status.namespaces).to.deep.equal([{ name: "team-a-dev", ready: true, managedObjects: 3 }]);
+    expect(status.namespaceCount).to.equal(1);
     expect(status.driftCorrections).to.equal(0);
     expect(status).to.not.have.property("drift");
     expect(status).to.not.have.property("lastDriftCorrection");
@@ -297,6 +300,7 @@ describe("computeStatus", () => {
         message: 'namespace "shared" belongs to workspace team-b',
       },
     ]);
+    expect(status.namespaceCount, "the refused namespace is not held").to.equal(1);
     expect(control(status, "NIST-800-53:SC-7")?.state).to.equal("NonCompliant");
   });
 
@@ -330,6 +334,7 @@ describe("computeStatus", () => {
       lastTransitionTime: T1,
     });
     expect(status.namespaces).to.deep.equal(previous.namespaces);
+    expect(status.namespaceCount).to.equal(previous.namespaceCount);
     expect(status.controls).to.deep.equal(previous.controls);
   });
 
@@ -545,6 +550,26 @@ describe("computeStatus", () => {
           ),
       ],
       [
+        "namespaces refused, being deleted and unwritten",
+        () =>
+          outcome(
+            { namespaces: [{ name: "a" }, { name: "b" }, { name: "c" }, { name: "d" }] },
+            {
+              conflicts: [{ namespace: "b", reason: "SystemNamespace", message: "b is a system namespace" }],
+              terminating: ["c"],
+              failures: [
+                {
+                  namespace: "d",
+                  object: "Namespace/d",
+                  control: "podSecurity",
+                  reason: "Forbidden",
+                  message: "create: forbidden",
+                },
+              ],
+            },
+          ),
+      ],
+      [
         "an invalid spec",
         () => ({
           generation: 2,
@@ -682,6 +707,83 @@ describe("computeStatus: failures and objects in the way", () => {
     } as unknown as SecureWorkspaceStatus;
     expect(brief(condition(computeStatus(outcome(MINIMAL, { previous: junk })), "Ready"))?.[1]).to.equal(
       "True",
+    );
+  });
+});
+
+describe("computeStatus: namespaceCount (the NAMESPACES column)", () => {
+  const FOUR: SecureWorkspaceSpec = {
+    namespaces: [{ name: "a" }, { name: "b" }, { name: "c" }, { name: "d" }],
+  };
+  const failure = (namespace: string, object: string): WriteFailure => ({
+    namespace,
+    object,
+    control: object.startsWith("Namespace/") ? "podSecurity" : "networkPolicy",
+    reason: "Forbidden",
+    message: "apply: forbidden",
+  });
+
+  it("counts every listed namespace when none is refused", () => {
+    expect(computeStatus(outcome(FOUR)).namespaceCount).to.equal(4);
+  });
+
+  it("does not count a refused namespace, one being deleted, or one whose Namespace object could not be written", () => {
+    const status = computeStatus(
+      outcome(FOUR, {
+        conflicts: [{ namespace: "a", reason: "ProtectedNamespace", message: "a is protected" }],
+        terminating: ["b"],
+        failures: [failure("c", "Namespace/c")],
+      }),
+    );
+    expect(status.namespaceCount).to.equal(1);
+    expect(brief(condition(status, "Ready"))?.[1], "Ready tells the rest").to.equal("False");
+  });
+
+  it("still counts a held namespace where another object's write failed (Ready says the baseline is not whole)", () => {
+    const status = computeStatus(
+      outcome(FOUR, { failures: [failure("d", "NetworkPolicy/sws-default-deny")] }),
+    );
+    expect(status.namespaceCount).to.equal(4);
+    expect(status.namespaces?.find((n) => n.name === "d")?.ready).to.equal(false);
+  });
+
+  it("in Audit mode, counts a namespace it only reads but not one that does not exist", () => {
+    const o = outcome({ ...FOUR, enforcement: "Audit" });
+    const pending: PlannedApply[] = [
+      { object: find(o.desired, "Namespace", "a"), reason: "Missing", drift: false },
+      { object: find(o.desired, "Namespace", "b"), reason: "Differs", drift: true },
+    ];
+    expect(computeStatus({ ...o, pending }).namespaceCount).to.equal(3);
+  });
+
+  it("is the listed namespaces minus those with a reason not to be held, whatever the mix", () => {
+    const fates = ["held", "conflict", "terminating", "unwritten", "otherWriteFailed"] as const;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...fates), { minLength: 1, maxLength: 12 }), (mix) => {
+        const names = mix.map((_, i) => `ns-${i}`);
+        const where = (fate: (typeof fates)[number]): string[] => names.filter((_, i) => mix[i] === fate);
+        const status = computeStatus(
+          outcome(
+            { namespaces: names.map((name) => ({ name })) },
+            {
+              conflicts: where("conflict").map((namespace) => ({
+                namespace,
+                reason: "NotOptedIn" as const,
+                message: `${namespace} is not opted in`,
+              })),
+              terminating: where("terminating"),
+              failures: [
+                ...where("unwritten").map((n) => failure(n, `Namespace/${n}`)),
+                ...where("otherWriteFailed").map((n) => failure(n, "RoleBinding/sws-edit-0")),
+              ],
+            },
+          ),
+        );
+        const held = where("held").length + where("otherWriteFailed").length;
+        expect(status.namespaceCount).to.equal(held);
+        const ready = status.conditions?.find((c) => c.type === "Ready")?.status;
+        expect(ready === "True").to.equal(held === names.length && where("otherWriteFailed").length === 0);
+      }),
     );
   });
 });
