@@ -5,6 +5,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import type { SecureWorkspace } from "./api/types.js";
+import { derivedEvidence } from "./baseline/controls.js";
 import { lastValue, UsageError, type ParsedArgs } from "./cli/args.js";
 import { FORMATS, STATES } from "./cli/specs.js";
 import { KubeClient } from "./kube/client.js";
@@ -45,7 +46,7 @@ export function auditRows(workspaces: readonly SecureWorkspace[]): AuditRow[] {
       control: c.id,
       title: c.title,
       state: c.state,
-      evidence: c.evidence,
+      evidence: derivedEvidence(c, ws),
     }));
   });
 }

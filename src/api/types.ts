@@ -184,7 +184,8 @@ export interface ControlStatus {
   id: string;
   title: string;
   state: "Compliant" | "NonCompliant" | "NotApplicable";
-  evidence: string;
+  /** What fails, only when NonCompliant (the rest is derivable: `sws audit` shows it). */
+  evidence?: string;
 }
 
 /** The latest drift the operator corrected. */

@@ -14,7 +14,12 @@ import type {
   SecureWorkspaceStatus,
 } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
-import { CONDITION_OF_CONTROL, CONTROL_CATALOGUE } from "../baseline/controls.js";
+import {
+  CHANGE_CONTROL,
+  CONDITION_OF_CONTROL,
+  CONTROL_CATALOGUE,
+  MONITORING_CONTROL,
+} from "../baseline/controls.js";
 import { objectRef, type Control, type DesiredObject } from "../baseline/objects.js";
 import type { Finding } from "../baseline/posture.js";
 import type { ForeignObject, PlannedApply } from "./diff.js";
@@ -277,58 +282,28 @@ function namespaceCount(o: ReconcileOutcome, spec: ResolvedSpec): number {
   return spec.namespaces.filter(({ name }) => !notHeld.has(name)).length;
 }
 
-function controls(
-  o: ReconcileOutcome,
-  spec: ResolvedSpec,
-  conditions: readonly Condition[],
-  driftCorrections: number,
-): ControlStatus[] {
+/**
+ * The compliance view, compact: evidence only where a control is NonCompliant (what fails, from
+ * the conditions' messages). A Compliant or NotApplicable control's evidence is derivable from the
+ * conditions and the spec, so status does not repeat it on every write (`sws audit` derives it,
+ * baseline/controls.ts derivedEvidence); nothing here changes unless a control's state does.
+ */
+function controls(conditions: readonly Condition[], enforce: boolean): ControlStatus[] {
   const out: ControlStatus[] = CONTROL_CATALOGUE.map((c) => {
-    const conds = c.evidencedBy.map((ctl) =>
-      conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as Exclude<Control, "namespace">]),
-    );
-    const objects = (o.desired ?? []).filter((d) => c.evidencedBy.includes(controlOf(d)));
-    const names = [
-      ...new Set(objects.map((d) => (d.kind === "Namespace" ? "Namespace labels" : objectRef(d)))),
-    ];
-    const applicable = conds.filter((x) => x && x.reason !== "NotRequested");
-    if (applicable.length === 0)
-      return {
-        id: c.id,
-        title: c.title,
-        state: "NotApplicable" as const,
-        evidence: "not requested by the spec",
-      };
+    const applicable = c.evidencedBy
+      .map((ctl) =>
+        conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as Exclude<Control, "namespace">]),
+      )
+      .filter((x) => x && x.reason !== "NotRequested");
+    const base = { id: c.id, title: c.title };
+    if (applicable.length === 0) return { ...base, state: "NotApplicable" as const };
     const failing = applicable.filter((x) => x?.status !== "True");
     if (failing.length > 0)
-      return {
-        id: c.id,
-        title: c.title,
-        state: "NonCompliant" as const,
-        evidence: failing.map((x) => x?.message).join("; "),
-      };
-    return {
-      id: c.id,
-      title: c.title,
-      state: "Compliant" as const,
-      evidence: names.join(", ") || applicable.map((x) => x?.message).join("; "),
-    };
+      return { ...base, state: "NonCompliant" as const, evidence: failing.map((x) => x?.message).join("; ") };
+    return { ...base, state: "Compliant" as const };
   });
-  const enforce = spec.enforcement === "Enforce";
-  out.push({
-    id: "NIST-800-53:SI-4",
-    title: "System Monitoring",
-    state: "Compliant",
-    evidence: "watches every managed object; drift is reported in status and Events",
-  });
-  out.push({
-    id: "NIST-800-53:CM-3",
-    title: "Configuration Change Control",
-    state: enforce ? "Compliant" : "NotApplicable",
-    evidence: enforce
-      ? `unauthorised changes are reverted and recorded as Events (driftCorrections: ${driftCorrections})`
-      : "enforcement: Audit (changes are reported, not reverted)",
-  });
+  out.push({ ...MONITORING_CONTROL, state: "Compliant" });
+  out.push({ ...CHANGE_CONTROL, state: enforce ? "Compliant" : "NotApplicable" });
   return out;
 }
 
@@ -540,7 +515,7 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
     namespaces: namespaceStatuses(o, spec),
     namespaceCount: namespaceCount(o, spec),
     driftCorrections,
-    controls: controls(o, spec, conditions, driftCorrections),
+    controls: controls(conditions, spec.enforcement === "Enforce"),
   };
   const lastDrift = last
     ? {

@@ -5,7 +5,13 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { applyDefaults, type ResolvedSpec } from "../../../src/api/defaults.js";
-import type { Condition, SecureWorkspaceSpec, SecureWorkspaceStatus } from "../../../src/api/types.js";
+import type {
+  Condition,
+  ControlStatus,
+  SecureWorkspaceSpec,
+  SecureWorkspaceStatus,
+} from "../../../src/api/types.js";
+import { derivedEvidence } from "../../../src/baseline/controls.js";
 import { desiredStateOf } from "../../../src/baseline/index.js";
 import type { DesiredObject } from "../../../src/baseline/objects.js";
 import type { PlannedApply } from "../../../src/controller/diff.js";
@@ -39,10 +45,22 @@ const condition = (status: SecureWorkspaceStatus, type: string): Condition | und
   status.conditions?.find((c) => c.type === type);
 const brief = (c: Condition | undefined): [string, string, string] | undefined =>
   c && [c.type, c.status, c.reason];
-const control = (
-  status: SecureWorkspaceStatus,
-  id: string,
-): { state: string; evidence: string } | undefined => status.controls?.find((c) => c.id === id);
+const control = (status: SecureWorkspaceStatus, id: string): ControlStatus | undefined =>
+  status.controls?.find((c) => c.id === id);
+/** The evidence `sws audit` shows for a control of a workspace with `spec` and `status`. */
+const shown = (status: SecureWorkspaceStatus, spec: SecureWorkspaceSpec, id: string): string | undefined => {
+  const c = control(status, id);
+  return (
+    c &&
+    derivedEvidence(c, {
+      apiVersion: "secureworkspace.io/v1alpha1",
+      kind: "SecureWorkspace",
+      metadata: { name: WORKSPACE.name, uid: WORKSPACE.uid },
+      spec,
+      status,
+    })
+  );
+};
 
 function find(desired: readonly DesiredObject[] | undefined, kind: string, name: string): DesiredObject {
   const found = desired?.find((d) => d.kind === kind && d.metadata.name === name);
@@ -188,69 +206,73 @@ describe("computeStatus", () => {
     expect(status).to.not.have.property("lastDriftCorrection");
   });
 
-  it("lists the compliance controls with their states and the objects as evidence", () => {
+  it("lists the compliance controls with their states, and no evidence where they comply", () => {
     const status = computeStatus(outcome(MINIMAL));
-    const policies =
-      "NetworkPolicy/sws-default-deny, NetworkPolicy/sws-allow-same-namespace, NetworkPolicy/sws-allow-dns";
-    const notRequested = { state: "NotApplicable", evidence: "not requested by the spec" };
+    const notRequested = { state: "NotApplicable" };
     expect(status.controls).to.deep.equal([
-      { id: "NIST-800-53:SC-7", title: "Boundary Protection", state: "Compliant", evidence: policies },
-      {
-        id: "NIST-800-53:AC-4",
-        title: "Information Flow Enforcement",
-        state: "Compliant",
-        evidence: policies,
-      },
+      { id: "NIST-800-53:SC-7", title: "Boundary Protection", state: "Compliant" },
+      { id: "NIST-800-53:AC-4", title: "Information Flow Enforcement", state: "Compliant" },
       { id: "NIST-800-53:AC-3", title: "Access Enforcement", ...notRequested },
       { id: "NIST-800-53:AC-6", title: "Least Privilege", ...notRequested },
       { id: "NIST-800-53:AC-5", title: "Separation of Duties", ...notRequested },
       { id: "NIST-800-53:SC-6", title: "Resource Availability", ...notRequested },
-      {
-        id: "NIST-800-53:CM-7",
-        title: "Least Functionality",
-        state: "Compliant",
-        evidence: "Namespace labels",
-      },
-      {
-        id: "NIST-800-53:CM-6",
-        title: "Configuration Settings",
-        state: "Compliant",
-        evidence: "Namespace labels",
-      },
+      { id: "NIST-800-53:CM-7", title: "Least Functionality", state: "Compliant" },
+      { id: "NIST-800-53:CM-6", title: "Configuration Settings", state: "Compliant" },
       { id: "NIST-800-53:SC-8", title: "Transmission Confidentiality and Integrity", ...notRequested },
       { id: "NIST-800-53:IA-9", title: "Service Identification and Authentication", ...notRequested },
-      {
-        id: "NIST-800-53:SI-4",
-        title: "System Monitoring",
-        state: "Compliant",
-        evidence: "watches every managed object; drift is reported in status and Events",
-      },
-      {
-        id: "NIST-800-53:CM-3",
-        title: "Configuration Change Control",
-        state: "Compliant",
-        evidence: "unauthorised changes are reverted and recorded as Events (driftCorrections: 0)",
-      },
+      { id: "NIST-800-53:SI-4", title: "System Monitoring", state: "Compliant" },
+      { id: "NIST-800-53:CM-3", title: "Configuration Change Control", state: "Compliant" },
     ]);
   });
 
-  it("marks RBAC and quota controls Compliant, naming the objects, when the spec asks for them", () => {
-    const status = computeStatus(
-      outcome({
-        ...MINIMAL,
-        rbac: { bindings: [{ role: "view", subjects: [{ kind: "Group", name: "auditors" }] }] },
-        resourceQuota: { hard: { pods: "10" } },
-        limitRange: { max: { cpu: "2" } },
-      }),
+  it("derives the evidence sws audit shows for complying controls: the objects, as status used to carry them", () => {
+    const status = computeStatus(outcome(MINIMAL));
+    const policies =
+      "NetworkPolicy/sws-default-deny, NetworkPolicy/sws-allow-same-namespace, NetworkPolicy/sws-allow-dns";
+    expect(shown(status, MINIMAL, "NIST-800-53:SC-7")).to.equal(policies);
+    expect(shown(status, MINIMAL, "NIST-800-53:AC-4")).to.equal(policies);
+    expect(shown(status, MINIMAL, "NIST-800-53:AC-3")).to.equal("not requested by the spec");
+    expect(shown(status, MINIMAL, "NIST-800-53:CM-7")).to.equal("Namespace labels");
+    expect(shown(status, MINIMAL, "NIST-800-53:SI-4")).to.equal(
+      "watches every managed object; drift is reported in status and Events",
     );
-    expect(control(status, "NIST-800-53:AC-3")).to.deep.include({
-      state: "Compliant",
-      evidence: "RoleBinding/sws-view-0",
-    });
-    expect(control(status, "NIST-800-53:SC-6")).to.deep.include({
-      state: "Compliant",
-      evidence: "ResourceQuota/sws-quota, LimitRange/sws-limits",
-    });
+    expect(shown(status, MINIMAL, "NIST-800-53:CM-3")).to.equal(
+      "unauthorised changes are reverted and recorded as Events (driftCorrections: 0)",
+    );
+  });
+
+  it("writes evidence into status only for NonCompliant controls, for any outcome", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<SecureWorkspaceSpec>(MINIMAL, { ...MINIMAL, enforcement: "Audit" }),
+        fc.boolean(),
+        (spec, drifted) => {
+          const o = outcome(spec);
+          const deny = find(o.desired, "NetworkPolicy", "sws-default-deny");
+          const status = computeStatus(
+            drifted ? { ...o, pending: [{ object: deny, reason: "Differs", drift: true }] } : o,
+          );
+          for (const c of status.controls ?? [])
+            expect(c.evidence !== undefined).to.equal(c.state === "NonCompliant");
+        },
+      ),
+    );
+  });
+
+  it("marks RBAC and quota controls Compliant, naming the objects, when the spec asks for them", () => {
+    const spec: SecureWorkspaceSpec = {
+      ...MINIMAL,
+      rbac: { bindings: [{ role: "view", subjects: [{ kind: "Group", name: "auditors" }] }] },
+      resourceQuota: { hard: { pods: "10" } },
+      limitRange: { max: { cpu: "2" } },
+    };
+    const status = computeStatus(outcome(spec));
+    expect(control(status, "NIST-800-53:AC-3")?.state).to.equal("Compliant");
+    expect(control(status, "NIST-800-53:SC-6")?.state).to.equal("Compliant");
+    expect(shown(status, spec, "NIST-800-53:AC-3")).to.equal("RoleBinding/sws-view-0");
+    expect(shown(status, spec, "NIST-800-53:SC-6")).to.equal(
+      "ResourceQuota/sws-quota, LimitRange/sws-limits",
+    );
     expect(brief(condition(status, "QuotaEnforced"))).to.deep.equal(["QuotaEnforced", "True", "Enforced"]);
   });
 
@@ -383,10 +405,10 @@ describe("computeStatus", () => {
       "True",
       "Enforced",
     ]);
-    expect(control(status, "NIST-800-53:SC-8")).to.deep.include({
-      state: "Compliant",
-      evidence: "PeerAuthentication/sws-mtls",
-    });
+    expect(control(status, "NIST-800-53:SC-8")?.state).to.equal("Compliant");
+    expect(shown(status, { ...MINIMAL, serviceMesh: { provider: "istio" } }, "NIST-800-53:SC-8")).to.equal(
+      "PeerAuthentication/sws-mtls",
+    );
   });
 
   it("says Linkerd cannot enforce WorkspaceOnly authorization yet, while its mTLS counts as enforced", () => {
@@ -438,10 +460,10 @@ describe("computeStatus", () => {
     ]);
     expect(control(status, "NIST-800-53:SC-7")).to.deep.include({ state: "NonCompliant" });
     expect(control(status, "NIST-800-53:SC-7")?.evidence).to.include("NetworkPolicy/sws-default-deny");
-    expect(control(status, "NIST-800-53:CM-3")).to.deep.include({
-      state: "NotApplicable",
-      evidence: "enforcement: Audit (changes are reported, not reverted)",
-    });
+    expect(control(status, "NIST-800-53:CM-3")?.state).to.equal("NotApplicable");
+    expect(shown(status, { ...MINIMAL, enforcement: "Audit" }, "NIST-800-53:CM-3")).to.equal(
+      "enforcement: Audit (changes are reported, not reverted)",
+    );
   });
 
   it("reports an audited workspace without drift as Compliant", () => {
@@ -492,7 +514,7 @@ describe("computeStatus", () => {
       namespace: "team-a-dev",
       object: "NetworkPolicy/sws-default-deny",
     });
-    expect(control(status, "NIST-800-53:CM-3")?.evidence).to.equal(
+    expect(shown(status, MINIMAL, "NIST-800-53:CM-3")).to.equal(
       "unauthorised changes are reverted and recorded as Events (driftCorrections: 6)",
     );
     const quiet = computeStatus({ ...o, now: T2, previous: status });
