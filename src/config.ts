@@ -2,7 +2,11 @@
  * The operator's configuration from flags and environment (flags win), parsed and validated
  * once at start into a typed object; a bad value is one clear line, never a stack trace.
  */
-import { DEFAULT_PROTECTED_NAMESPACES } from "./api/constants.js";
+import {
+  DEFAULT_LEASE_NAME,
+  DEFAULT_OPERATOR_NAMESPACE,
+  DEFAULT_PROTECTED_NAMESPACES,
+} from "./api/constants.js";
 import { isNamespacePattern } from "./api/protected.js";
 
 /** Validated settings. */
@@ -73,11 +77,11 @@ export const SETTINGS: readonly Setting[] = [
     fallback: "false",
     help: "leader election on a Lease (true in config/)",
   },
-  { flag: "lease-name", env: "SWS_LEASE_NAME", fallback: "secure-workspace-operator", help: "Lease name" },
+  { flag: "lease-name", env: "SWS_LEASE_NAME", fallback: DEFAULT_LEASE_NAME, help: "Lease name" },
   {
     flag: "namespace",
     env: "POD_NAMESPACE",
-    fallback: "secure-workspace-system",
+    fallback: DEFAULT_OPERATOR_NAMESPACE,
     help: "operator namespace (Lease; never managed)",
   },
   {

@@ -9,6 +9,10 @@ export const PLURAL = "secureworkspaces";
 /** The single server-side-apply field manager for every write. */
 export const FIELD_MANAGER = "secure-workspace-operator";
 export const FINALIZER = `${GROUP}/cleanup`;
+/** The operator's own namespace when none is given (config/namespace.yaml). */
+export const DEFAULT_OPERATOR_NAMESPACE = "secure-workspace-system";
+/** The leader-election Lease's name (and the metrics' `name` label) when none is given. */
+export const DEFAULT_LEASE_NAME = "secure-workspace-operator";
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "secure-workspace-operator";

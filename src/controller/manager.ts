@@ -5,7 +5,13 @@
  * caches, wait for sync, leader election, workers. Stop in reverse.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { DEFAULT_PROTECTED_NAMESPACES, RESERVED_NAME_PREFIX, WORKSPACE_LABEL } from "../api/constants.js";
+import {
+  DEFAULT_LEASE_NAME,
+  DEFAULT_OPERATOR_NAMESPACE,
+  DEFAULT_PROTECTED_NAMESPACES,
+  RESERVED_NAME_PREFIX,
+  WORKSPACE_LABEL,
+} from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { isAbortError, KubeClient, type KubeObject } from "../kube/client.js";
@@ -34,6 +40,15 @@ function retryHintOf(err: unknown): RetryHint {
     ...(after !== undefined ? { minDelayMs: after } : {}),
   };
 }
+
+/** The one owner of the manager's defaults (the flags in config.ts document the same values). */
+const DEFAULTS = {
+  workers: 4,
+  resyncPeriodMs: 600_000,
+  shutdownGraceMs: 10_000,
+  operatorNamespace: DEFAULT_OPERATOR_NAMESPACE,
+  leaseName: DEFAULT_LEASE_NAME,
+} as const;
 
 /** Logging as the manager needs it (winston's logger fits). */
 export interface ManagerLog {
@@ -117,7 +132,7 @@ export class Manager {
       },
     });
     this.queue = new WorkQueue({
-      workers: options.workers ?? 4,
+      workers: options.workers ?? DEFAULTS.workers,
       ...(metrics ? { onMetrics: metrics.queueSink("secureworkspace") } : {}),
       retryHint: retryHintOf,
       onError: (key, err) =>
@@ -130,7 +145,7 @@ export class Manager {
     });
     const events = new EventRecorder(
       this.kube,
-      options.leaderElection?.identity ?? "secure-workspace-operator",
+      options.leaderElection?.identity ?? DEFAULT_LEASE_NAME,
       (err) => options.log.warn("event not recorded", { error: err }),
     );
     this.reconciler = new Reconciler({
@@ -138,7 +153,7 @@ export class Manager {
       cache: this.cache,
       mesh: new MeshDetector(this.kube),
       events,
-      operatorNamespace: options.operatorNamespace ?? "secure-workspace-system",
+      operatorNamespace: options.operatorNamespace ?? DEFAULTS.operatorNamespace,
       protectedNamespaces: options.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES,
       onReport: (r) => this.onReport(r),
     });
@@ -207,8 +222,8 @@ export class Manager {
     signal.addEventListener("abort", () => void drainThenRelease(), { once: true });
     this.elector = new LeaderElector({
       kube: this.kube,
-      namespace: this.options.operatorNamespace ?? "secure-workspace-system",
-      name: le.leaseName ?? "secure-workspace-operator",
+      namespace: this.options.operatorNamespace ?? DEFAULTS.operatorNamespace,
+      name: le.leaseName ?? DEFAULTS.leaseName,
       ...(le.identity ? { identity: le.identity } : {}),
       ...le.timings,
       // Work runs under the leadership's own signal too: whatever ends the term cancels it.
@@ -254,10 +269,10 @@ export class Manager {
     if (this.leading) return;
     this.leading = true;
     this.options.metrics?.setLeader(true);
-    this.options.log.info("starting workers", { workers: this.options.workers ?? 4 });
+    this.options.log.info("starting workers", { workers: this.options.workers ?? DEFAULTS.workers });
     this.queue.start(async (key, cancel) => this.timedReconcile(key, cancel), signal);
     for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
-    const period = this.options.resyncPeriodMs ?? 600_000;
+    const period = this.options.resyncPeriodMs ?? DEFAULTS.resyncPeriodMs;
     if (period > 0) {
       this.resyncTimer = setInterval(() => {
         for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
@@ -283,7 +298,7 @@ export class Manager {
   private async drain(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
-    const finished = await this.queue.shutdown(this.options.shutdownGraceMs ?? 10_000);
+    const finished = await this.queue.shutdown(this.options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
     if (!finished) this.options.log.warn("shutdown: in-flight reconciles did not finish in time");
   }
 

@@ -30,9 +30,4 @@ export class MeshDetector {
       });
     return this.inflight;
   }
-
-  /** Forget the last answer (e.g. when a CRD event was seen). */
-  invalidate(): void {
-    this.known = undefined;
-  }
 }
