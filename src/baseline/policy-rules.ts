@@ -273,10 +273,13 @@ export function blockRanges(block: NonNullable<PolicyPeerInput["ipBlock"]>, fore
   return subtract([range], excepts);
 }
 
-/** Whether an address (IPv4 or IPv6, no prefix) is in one of the ranges; undefined when it is not an address. */
-export function holdsAddress(ranges: readonly IpRange[], ip: string): boolean | undefined {
-  const address = ip.includes("/") ? undefined : rangeOf(ip);
-  if (!address) return undefined;
+/** One address (IPv4 or IPv6, no prefix) as a range of one, or undefined when it is not an address. */
+export function addressOf(ip: string): IpRange | undefined {
+  return ip.includes("/") ? undefined : rangeOf(ip);
+}
+
+/** Whether an address (from addressOf) is in one of the ranges. */
+export function holdsAddress(ranges: readonly IpRange[], address: IpRange): boolean {
   return ranges.some((r) => r.family === address.family && r.lo <= address.lo && address.lo <= r.hi);
 }
 
