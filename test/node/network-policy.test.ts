@@ -1,8 +1,12 @@
 /**
  * The NetworkPolicies the operator writes, on real packets: kube-router enforces them on the real
- * node, probe pods send TCP and UDP, and each connection's outcome must match what the workspace
- * spec says. The operator runs in-process under its ServiceAccount token (as in the integration
- * suites); test/node/operator-pod.test.ts runs it as a pod.
+ * node, probe pods send TCP and UDP, and each connection's outcome must equal the verdict of the
+ * project's pure NetworkPolicy evaluator (src/baseline/reachability.ts), computed from the objects
+ * the API server holds at the time of the check (every NetworkPolicy, Namespace and pod), so the
+ * evaluator is proven on packets. Each connection also carries what the workspace spec means for
+ * it, written by hand, and the evaluator must agree with that too. The operator runs in-process
+ * under its ServiceAccount token (as in the integration suites); test/node/operator-pod.test.ts
+ * runs it as a pod.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -12,6 +16,12 @@ import { WORKSPACE_LABEL } from "../../src/api/constants.js";
 import { applyDefaults } from "../../src/api/defaults.js";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.js";
 import { posture, type NetworkPolicySpecInput } from "../../src/baseline/posture.js";
+import {
+  reachable,
+  type Connection,
+  type Endpoint,
+  type ReachVerdict,
+} from "../../src/baseline/reachability.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import {
   adminClient,
@@ -22,6 +32,8 @@ import {
 import { installIstioCrds } from "../integration/support/istio.js";
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
 import type { KubeClient } from "../../src/kube/client.js";
+import { clusterModel, policyFingerprint, type ClusterModel } from "./support/cluster-model.js";
+import { serveOutsideAddresses } from "./support/outside-addresses.js";
 import {
   apply,
   kubectl,
@@ -32,6 +44,7 @@ import {
   waitPodsReady,
   type PodRef,
   type Reachability,
+  type Verdict,
 } from "./support/pods.js";
 
 // Every example with NetworkPolicies to enforce. Not here: audit-mode (Audit writes nothing),
@@ -83,8 +96,95 @@ const INGRESS_OTHER: PodRef = { namespace: INGRESS_NS, name: "other" };
 const ISTIOD: PodRef = { namespace: "istio-system", name: "istiod" };
 const LINKERD: PodRef = { namespace: "linkerd", name: "destination" };
 
+/**
+ * The ingress-controller example's egress allowance: 10.20.0.0/16 except 10.20.99.0/24 on TCP 5432.
+ * Stand-ins on the node's bridge (test/node/support/outside-addresses.ts): one inside the range,
+ * one in the excepted range, one just outside the range.
+ */
+const DATABASE = "10.20.1.10";
+const EXCEPTED_DATABASE = "10.20.99.10";
+const OUTSIDE_RANGE = "10.21.0.10";
+
 function exampleSpec(file: string): SecureWorkspace {
   return parse(readFileSync(path.join(repoRoot(), "examples", file), "utf8")) as SecureWorkspace;
+}
+
+/** Where a connection goes: a pod, or an address outside the pod network. */
+type Target = PodRef | { readonly address: string };
+
+/** One connection and what the workspace spec means for it (written by hand). */
+interface Case {
+  readonly from: PodRef;
+  readonly to: Target;
+  readonly protocol: "tcp" | "udp";
+  readonly port: number;
+  readonly intent: "connect" | "blocked";
+}
+
+const targetName = (t: Target): string => ("address" in t ? t.address : `${t.namespace}/${t.name}`);
+
+/** A pod as the evaluator reads it, from the API server's list. */
+function podEndpoint(model: ClusterModel, ref: PodRef): Endpoint {
+  const pod = model.pods.get(`${ref.namespace}/${ref.name}`);
+  if (!pod) throw new Error(`pod ${ref.namespace}/${ref.name} has no pod IP in the API server's list`);
+  return pod;
+}
+
+function connectionOf(model: ClusterModel, c: Case): Connection {
+  return {
+    from: podEndpoint(model, c.from),
+    to: "address" in c.to ? { kind: "address", ip: c.to.address } : podEndpoint(model, c.to),
+    protocol: c.protocol === "tcp" ? "TCP" : "UDP",
+    port: c.port,
+  };
+}
+
+/** The policies that decided a verdict, for messages. */
+function why(v: ReachVerdict): string {
+  const side = (name: string, d: ReachVerdict["egress"]): string =>
+    d.isolatedBy.length === 0
+      ? `${name} not isolated`
+      : `${name} isolated by ${d.isolatedBy.join(", ")}, admitted by ${d.admittedBy.join(", ") || "none"}`;
+  return `${side("egress", v.egress)}; ${side("ingress", v.ingress)}`;
+}
+
+/** Measured connections: the packets' verdicts, and where the hand-written intent and the evaluator differ. */
+interface Checked {
+  readonly verdicts: Verdict[];
+  readonly intentVsEvaluator: string[];
+}
+
+/**
+ * Judges every case with the evaluator on the objects listed from the API server now, measures the
+ * packets expecting the evaluator's verdicts (retries for "should connect", a settle wait for
+ * "should be blocked": test/node/support/pods.ts), and checks that what the evaluator read did not
+ * change meanwhile.
+ */
+async function check(admin: KubeClient, list: readonly Case[]): Promise<Checked> {
+  const model = await clusterModel(admin);
+  const judged = list.map((c) => ({ c, verdict: reachable(model, connectionOf(model, c)) }));
+  const toMeasure = judged.map(({ c, verdict }): Reachability => ({
+    from: c.from,
+    to: targetName(c.to),
+    ip: connectionOf(model, c).to.ip,
+    protocol: c.protocol,
+    port: c.port,
+    expect: verdict.allowed ? "connect" : "blocked",
+  }));
+  const verdicts = await measure(toMeasure);
+  const after = await clusterModel(admin);
+  expect(
+    policyFingerprint(after),
+    "NetworkPolicies or namespace labels changed during the measurement",
+  ).to.equal(policyFingerprint(model));
+  const intentVsEvaluator = judged
+    .filter(({ c, verdict }) => (c.intent === "connect") !== verdict.allowed)
+    .map(
+      ({ c, verdict }) =>
+        `${c.from.namespace}/${c.from.name} -> ${targetName(c.to)} ${c.protocol.toUpperCase()} ${c.port}: ` +
+        `intent ${c.intent}, evaluator ${verdict.allowed ? "connect" : "blocked"} (${why(verdict)})`,
+    );
+  return { verdicts, intentVsEvaluator };
 }
 
 describe("NetworkPolicies on real packets (kube-router on a real node)", function () {
@@ -100,28 +200,24 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
     if (!ip) throw new Error(`no IP for ${p.namespace}/${p.name}`);
     return ip;
   };
-  /** Connections from one client to one server on several ports. */
+  /** Connections from one client to one target on several ports, with the spec's intent for each. */
   const cases = (
     from: PodRef,
-    to: PodRef,
-    ports: Array<[protocol: "tcp" | "udp", port: number, expect: "connect" | "blocked"]>,
-  ): Reachability[] =>
-    ports.map(([protocol, port, expect]) => ({
-      from,
-      to: `${to.namespace}/${to.name}`,
-      ip: ipOf(to),
-      protocol,
-      port,
-      expect,
-    }));
+    to: Target,
+    ports: Array<[protocol: "tcp" | "udp", port: number, intent: "connect" | "blocked"]>,
+  ): Case[] => ports.map(([protocol, port, intent]) => ({ from, to, protocol, port, intent }));
   const all = (e: "connect" | "blocked"): Array<["tcp" | "udp", number, "connect" | "blocked"]> => [
     ["tcp", 8080, e],
     ["tcp", 9090, e],
     ["udp", 5353, e],
   ];
-  const expectVerdicts = async (list: Reachability[]): Promise<void> => {
-    const verdicts = await measure(list);
-    expect(mismatches(verdicts), `${verdicts.length} connections`).to.deep.equal([]);
+  /** The packets equal the evaluator's verdicts, and the evaluator agrees with the spec's intent. */
+  const expectVerdicts = async (list: Case[]): Promise<void> => {
+    const { verdicts, intentVsEvaluator } = await check(admin, list);
+    expect(
+      { packetsVsEvaluator: mismatches(verdicts), intentVsEvaluator },
+      `${verdicts.length} connections`,
+    ).to.deep.equal({ packetsVsEvaluator: [], intentVsEvaluator: [] });
   };
 
   before(async function () {
@@ -241,6 +337,37 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
     ]);
   });
 
+  it("ingress-controller: its egress allowance reaches 10.20.0.0/16 on TCP 5432 only, not the excepted 10.20.99.0/24", async function () {
+    const ns = "web-frontend";
+    const targets = [DATABASE, EXCEPTED_DATABASE, OUTSIDE_RANGE];
+    const outside = await serveOutsideAddresses(targets, { tcp: [5432, 8080], udp: [5432] });
+    try {
+      const database = { address: DATABASE };
+      await expectVerdicts([
+        ...cases(cli(ns), database, [
+          ["tcp", 5432, "connect"],
+          ["tcp", 8080, "blocked"],
+          ["udp", 5432, "blocked"],
+        ]),
+        ...cases(cli(ns), { address: EXCEPTED_DATABASE }, [["tcp", 5432, "blocked"]]),
+        ...cases(cli(ns), { address: OUTSIDE_RANGE }, [["tcp", 5432, "blocked"]]),
+        // Another workspace under default deny with no such allowance.
+        ...cases(cli("example-minimal"), database, [["tcp", 5432, "blocked"]]),
+        // Controls: from a namespace nobody isolates every listener answers, so the blocks above
+        // are the policy's doing.
+        ...targets.flatMap((address) =>
+          cases(cli(OUTSIDE_NS), { address }, [
+            ["tcp", 5432, "connect"],
+            ["tcp", 8080, "connect"],
+            ["udp", 5432, "connect"],
+          ]),
+        ),
+      ]);
+    } finally {
+      await outside.close();
+    }
+  });
+
   it("istio-strict and linkerd: pods reach their mesh control plane on its ports only, nothing else leaves", async function () {
     const tcp = (
       ...ports: Array<[number, "connect" | "blocked"]>
@@ -274,7 +401,7 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
           : "blocked";
       return "blocked"; // the workspace's other namespace, another workspace's, an unrelated one
     };
-    const list: Reachability[] = [];
+    const list: Case[] = [];
     for (const from of [a, b, "platform-api", OUTSIDE_NS, ALLOWED_NS]) {
       for (const [protocol, port] of [
         ["tcp", 8080],
@@ -408,8 +535,11 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
             return cases(cli(from), srv(a), [[protocol, port, admitted ? "connect" : "blocked"]]);
           }),
         );
-        const verdicts = await measure(list);
-        expect(mismatches(verdicts), s.name).to.deep.equal([]);
+        const { verdicts, intentVsEvaluator } = await check(admin, list);
+        expect({ packetsVsEvaluator: mismatches(verdicts), intentVsEvaluator }, s.name).to.deep.equal({
+          packetsVsEvaluator: [],
+          intentVsEvaluator: [],
+        });
         const outsiderGotIn = verdicts.some(
           (v) => v.connected && !declared(v.from.namespace, v.protocol, v.port),
         );
