@@ -16,12 +16,6 @@ import { WORKSPACE_LABEL } from "../../src/api/constants.js";
 import { applyDefaults } from "../../src/api/defaults.js";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.js";
 import { posture, type NetworkPolicySpecInput } from "../../src/baseline/posture.js";
-import {
-  reachable,
-  type Connection,
-  type Endpoint,
-  type ReachVerdict,
-} from "../../src/baseline/reachability.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import {
   adminClient,
@@ -32,20 +26,9 @@ import {
 import { installIstioCrds } from "../integration/support/istio.js";
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
 import type { KubeClient } from "../../src/kube/client.js";
-import { clusterModel, policyFingerprint, type ClusterModel } from "./support/cluster-model.js";
+import { check, NONE, type Case, type Target } from "./support/judged.js";
 import { serveOutsideAddresses } from "./support/outside-addresses.js";
-import {
-  apply,
-  kubectl,
-  measure,
-  mismatches,
-  namespace,
-  probePod,
-  waitPodsReady,
-  type PodRef,
-  type Reachability,
-  type Verdict,
-} from "./support/pods.js";
+import { apply, kubectl, namespace, probePod, waitPodsReady, type PodRef } from "./support/pods.js";
 
 // Every example with NetworkPolicies to enforce. Not here: audit-mode (Audit writes nothing),
 // team-quota (minimal's policies, plus a quota the probe pods would have to budget for),
@@ -109,84 +92,6 @@ function exampleSpec(file: string): SecureWorkspace {
   return parse(readFileSync(path.join(repoRoot(), "examples", file), "utf8")) as SecureWorkspace;
 }
 
-/** Where a connection goes: a pod, or an address outside the pod network. */
-type Target = PodRef | { readonly address: string };
-
-/** One connection and what the workspace spec means for it (written by hand). */
-interface Case {
-  readonly from: PodRef;
-  readonly to: Target;
-  readonly protocol: "tcp" | "udp";
-  readonly port: number;
-  readonly intent: "connect" | "blocked";
-}
-
-const targetName = (t: Target): string => ("address" in t ? t.address : `${t.namespace}/${t.name}`);
-
-/** A pod as the evaluator reads it, from the API server's list. */
-function podEndpoint(model: ClusterModel, ref: PodRef): Endpoint {
-  const pod = model.pods.get(`${ref.namespace}/${ref.name}`);
-  if (!pod) throw new Error(`pod ${ref.namespace}/${ref.name} has no pod IP in the API server's list`);
-  return pod;
-}
-
-function connectionOf(model: ClusterModel, c: Case): Connection {
-  return {
-    from: podEndpoint(model, c.from),
-    to: "address" in c.to ? { kind: "address", ip: c.to.address } : podEndpoint(model, c.to),
-    protocol: c.protocol === "tcp" ? "TCP" : "UDP",
-    port: c.port,
-  };
-}
-
-/** The policies that decided a verdict, for messages. */
-function why(v: ReachVerdict): string {
-  const side = (name: string, d: ReachVerdict["egress"]): string =>
-    d.isolatedBy.length === 0
-      ? `${name} not isolated`
-      : `${name} isolated by ${d.isolatedBy.join(", ")}, admitted by ${d.admittedBy.join(", ") || "none"}`;
-  return `${side("egress", v.egress)}; ${side("ingress", v.ingress)}`;
-}
-
-/** Measured connections: the packets' verdicts, and where the hand-written intent and the evaluator differ. */
-interface Checked {
-  readonly verdicts: Verdict[];
-  readonly intentVsEvaluator: string[];
-}
-
-/**
- * Judges every case with the evaluator on the objects listed from the API server now, measures the
- * packets expecting the evaluator's verdicts (retries for "should connect", a settle wait for
- * "should be blocked": test/node/support/pods.ts), and checks that what the evaluator read did not
- * change meanwhile.
- */
-async function check(admin: KubeClient, list: readonly Case[]): Promise<Checked> {
-  const model = await clusterModel(admin);
-  const judged = list.map((c) => ({ c, verdict: reachable(model, connectionOf(model, c)) }));
-  const toMeasure = judged.map(({ c, verdict }): Reachability => ({
-    from: c.from,
-    to: targetName(c.to),
-    ip: connectionOf(model, c).to.ip,
-    protocol: c.protocol,
-    port: c.port,
-    expect: verdict.allowed ? "connect" : "blocked",
-  }));
-  const verdicts = await measure(toMeasure);
-  const after = await clusterModel(admin);
-  expect(
-    policyFingerprint(after),
-    "NetworkPolicies or namespace labels changed during the measurement",
-  ).to.equal(policyFingerprint(model));
-  const intentVsEvaluator = judged
-    .filter(({ c, verdict }) => (c.intent === "connect") !== verdict.allowed)
-    .map(
-      ({ c, verdict }) =>
-        `${c.from.namespace}/${c.from.name} -> ${targetName(c.to)} ${c.protocol.toUpperCase()} ${c.port}: ` +
-        `intent ${c.intent}, evaluator ${verdict.allowed ? "connect" : "blocked"} (${why(verdict)})`,
-    );
-  return { verdicts, intentVsEvaluator };
-}
-
 describe("NetworkPolicies on real packets (kube-router on a real node)", function () {
   let operator: RunningOperator;
   let admin: KubeClient;
@@ -213,11 +118,8 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
   ];
   /** The packets equal the evaluator's verdicts, and the evaluator agrees with the spec's intent. */
   const expectVerdicts = async (list: Case[]): Promise<void> => {
-    const { verdicts, intentVsEvaluator } = await check(admin, list);
-    expect(
-      { packetsVsEvaluator: mismatches(verdicts), intentVsEvaluator },
-      `${verdicts.length} connections`,
-    ).to.deep.equal({ packetsVsEvaluator: [], intentVsEvaluator: [] });
+    const checked = await check(admin, list);
+    expect(checked.disagreements, `${list.length} connections`).to.deep.equal(NONE);
   };
 
   before(async function () {
@@ -535,11 +437,8 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
             return cases(cli(from), srv(a), [[protocol, port, admitted ? "connect" : "blocked"]]);
           }),
         );
-        const { verdicts, intentVsEvaluator } = await check(admin, list);
-        expect({ packetsVsEvaluator: mismatches(verdicts), intentVsEvaluator }, s.name).to.deep.equal({
-          packetsVsEvaluator: [],
-          intentVsEvaluator: [],
-        });
+        const { verdicts, disagreements } = await check(admin, list);
+        expect(disagreements, s.name).to.deep.equal(NONE);
         const outsiderGotIn = verdicts.some(
           (v) => v.connected && !declared(v.from.namespace, v.protocol, v.port),
         );
