@@ -55,65 +55,49 @@
  * says what is admitted, e.g. `ingress from namespace other-team (not declared) on TCP 8080`, in at
  * most four pieces joined by "; " (then "and N more").
  */
-import { isIP } from "node:net";
 import { isBroadGroup, WORKSPACE_LABEL } from "../api/constants.js";
 import type { ResolvedSpec } from "../api/defaults.js";
 import { networkPolicies } from "./networkpolicy.js";
 import type { Control } from "./objects.js";
+import {
+  allows,
+  conjOf,
+  EMPTY,
+  labelOf,
+  MAX_PORT,
+  matchesNamespace,
+  mergeConj,
+  NAME_LABEL,
+  prefixConj,
+  PROTOCOLS,
+  rulesOf as policyRulesOf,
+  subtract,
+  type Conj,
+  type Direction,
+  type IpRange,
+  type KeyTest,
+  type NamespaceInfo,
+  type NetworkPolicyInput,
+  type NetworkPolicySpecInput,
+  type PeerRule,
+  type PortEntry,
+  type Ports,
+  type SelectorInput,
+} from "./policy-rules.js";
+
+export type {
+  NamespaceInfo,
+  NetworkPolicySpecInput,
+  PolicyPeerInput,
+  PolicyPortInput,
+  SelectorInput,
+} from "./policy-rules.js";
 
 // ---------------------------------------------------------------------------------------------
 // Input and output
 
-/** A namespace the cache knows, with its labels. */
-export interface NamespaceInfo {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-}
-
-/** A label selector as read from any object (operators as strings: the API server checks them). */
-export interface SelectorInput {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: ReadonlyArray<{
-    readonly key: string;
-    readonly operator: string;
-    readonly values?: readonly string[];
-  }>;
-}
-
-/** A NetworkPolicy port (protocol absent: TCP). */
-export interface PolicyPortInput {
-  readonly protocol?: string;
-  readonly port?: number | string;
-  readonly endPort?: number;
-}
-
-/** A NetworkPolicy peer. */
-export interface PolicyPeerInput {
-  readonly namespaceSelector?: SelectorInput;
-  readonly podSelector?: SelectorInput;
-  readonly ipBlock?: { readonly cidr: string; readonly except?: readonly string[] };
-}
-
-/** The spec of a NetworkPolicy (networking.k8s.io/v1), as far as the evaluator reads it. */
-export interface NetworkPolicySpecInput {
-  readonly podSelector?: SelectorInput;
-  readonly policyTypes?: readonly string[];
-  readonly ingress?: ReadonlyArray<{
-    readonly from?: readonly PolicyPeerInput[];
-    readonly ports?: readonly PolicyPortInput[];
-  }>;
-  readonly egress?: ReadonlyArray<{
-    readonly to?: readonly PolicyPeerInput[];
-    readonly ports?: readonly PolicyPortInput[];
-  }>;
-}
-
 /** A NetworkPolicy the operator does not own, in one of the workspace's namespaces. */
-export interface ForeignNetworkPolicy {
-  readonly namespace: string;
-  readonly name: string;
-  readonly spec: NetworkPolicySpecInput;
-}
+export type ForeignNetworkPolicy = NetworkPolicyInput;
 
 /** An RBAC subject as read from a RoleBinding. */
 export interface SubjectInput {
@@ -213,89 +197,10 @@ function joinPieces(pieces: readonly string[]): string {
 // ---------------------------------------------------------------------------------------------
 // Label selectors as conjunctions of per-key tests, and the search for a label set
 
-const NAME_LABEL = "kubernetes.io/metadata.name";
 /** Stands for every label value (or port name) no selector mentions: label values cannot hold NUL. */
 const FRESH = "\u0000";
 /** Steps one label search may take before it gives up (and the peer counts as widening). */
 const SEARCH_BUDGET = 50_000;
-
-/** The values a key may take: present values in (or, negated, not in) `values`; absent if `absent`. */
-interface KeyTest {
-  readonly absent: boolean;
-  readonly negated: boolean;
-  readonly values: ReadonlySet<string>;
-}
-
-/** A conjunction of key tests: a label set matches when every test passes. */
-type Conj = ReadonlyMap<string, KeyTest>;
-
-const EMPTY: Conj = new Map();
-
-function allows(test: KeyTest | undefined, value: string | undefined): boolean {
-  if (test === undefined) return true;
-  return value === undefined ? test.absent : test.negated !== test.values.has(value);
-}
-
-function intersectTests(a: KeyTest, b: KeyTest): KeyTest {
-  const absent = a.absent && b.absent;
-  if (a.negated && b.negated) return { absent, negated: true, values: new Set([...a.values, ...b.values]) };
-  const [pos, other] = a.negated ? [b, a] : [a, b];
-  const keep = [...pos.values].filter((v) => other.negated !== other.values.has(v));
-  return { absent, negated: false, values: new Set(keep) };
-}
-
-function expressionTest(operator: string, values: readonly string[]): KeyTest | undefined {
-  switch (operator) {
-    case "In":
-      return { absent: false, negated: false, values: new Set(values) };
-    case "NotIn":
-      return { absent: true, negated: true, values: new Set(values) };
-    case "Exists":
-      return { absent: false, negated: true, values: new Set() };
-    case "DoesNotExist":
-      return { absent: true, negated: false, values: new Set() };
-    default:
-      return undefined; // refused by the API server; read as no constraint (the wider reading)
-  }
-}
-
-function addTest(out: Map<string, KeyTest>, key: string, test: KeyTest): void {
-  const prev = out.get(key);
-  out.set(key, prev ? intersectTests(prev, test) : test);
-}
-
-/** A selector as a conjunction, its keys prefixed (to put namespace and pod labels in one space). */
-function conjOf(selector: SelectorInput | undefined, prefix = ""): Conj {
-  const out = new Map<string, KeyTest>();
-  for (const [key, value] of Object.entries(selector?.matchLabels ?? {}))
-    addTest(out, prefix + key, { absent: false, negated: false, values: new Set([value]) });
-  for (const e of selector?.matchExpressions ?? []) {
-    const test = expressionTest(e.operator, e.values ?? []);
-    if (test) addTest(out, prefix + e.key, test);
-  }
-  return out;
-}
-
-function mergeConj(...parts: Conj[]): Conj {
-  const out = new Map<string, KeyTest>();
-  for (const part of parts) for (const [key, test] of part) addTest(out, key, test);
-  return out;
-}
-
-function prefixConj(conj: Conj, prefix: string): Conj {
-  return new Map([...conj].map(([key, test]) => [prefix + key, test]));
-}
-
-function labelOf(labels: Readonly<Record<string, string>>, key: string): string | undefined {
-  return Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : undefined;
-}
-
-/** Whether a namespace's labels match, `kubernetes.io/metadata.name` being its name whatever the cache holds. */
-function matchesNamespace(conj: Conj, ns: NamespaceInfo): boolean {
-  for (const [key, test] of conj)
-    if (!allows(test, key === NAME_LABEL ? ns.name : labelOf(ns.labels, key))) return false;
-  return true;
-}
 
 /** Whether a label set exists: "found", "none", or "unknown" when the step budget ran out. */
 type Verdict = "found" | "none" | "unknown";
@@ -389,38 +294,12 @@ function selectorText(selector: SelectorInput | undefined): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports: entries, and the atoms (ranges and names no entry splits) that decide coverage
-
-const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
-const MAX_PORT = 65535;
-
-/** One port entry: a range, a name, or (neither) every port of its protocol. */
-interface PortEntry {
-  readonly protocol: string;
-  readonly range?: { readonly lo: number; readonly hi: number };
-  readonly name?: string;
-}
-
-/** A port list: "any" for every port of every protocol. */
-type Ports = "any" | readonly PortEntry[];
+// Ports: the atoms (ranges and names no entry splits) that decide coverage
 
 /** A set of ports that every entry involved admits whole or not at all. */
 type PortAtom =
   | { readonly protocol: string; readonly lo: number; readonly hi: number }
   | { readonly protocol: string; readonly name: string };
-
-function portsOf(list: readonly PolicyPortInput[] | undefined): Ports {
-  return !list || list.length === 0 ? "any" : list.map(portEntryOf);
-}
-
-function portEntryOf(p: PolicyPortInput): PortEntry {
-  const protocol = p.protocol ?? "TCP";
-  if (typeof p.port === "string") return { protocol, name: p.port };
-  if (typeof p.port !== "number") return { protocol };
-  const lo = Math.max(1, p.port);
-  const hi = Math.min(MAX_PORT, p.endPort !== undefined && p.endPort >= p.port ? p.endPort : p.port);
-  return lo <= 1 && hi >= MAX_PORT ? { protocol } : { protocol, range: { lo, hi } };
-}
 
 function atomsOf(lists: readonly Ports[]): PortAtom[] {
   const entries = lists.flatMap((l) => (l === "any" ? [] : l));
@@ -495,84 +374,7 @@ function atomWords(atoms: readonly PortAtom[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Addresses: CIDRs as ranges of integers per family
-
-interface IpRange {
-  readonly family: 4 | 6;
-  readonly lo: bigint;
-  readonly hi: bigint;
-}
-
-const ALL_ADDRESSES: readonly IpRange[] = [
-  { family: 4, lo: 0n, hi: (1n << 32n) - 1n },
-  { family: 6, lo: 0n, hi: (1n << 128n) - 1n },
-];
-
-function ipv4Bits(ip: string): bigint {
-  return ip.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function ipv6Bits(ip: string): bigint {
-  // A trailing dotted quad ("::ffff:1.2.3.4") is two 16-bit groups.
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  const quad = dotted ? ipv4Bits(dotted[2] ?? "") : 0n;
-  const hex = dotted
-    ? `${dotted[1] ?? ""}${(quad >> 16n).toString(16)}:${(quad & 0xffffn).toString(16)}`
-    : ip;
-  const [head = "", tail] = hex.split("::");
-  const groups = (part: string): string[] => (part === "" ? [] : part.split(":"));
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t];
-  return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-/** A CIDR's range (host bits ignored), or undefined when it is not one. */
-function rangeOf(cidr: string): IpRange | undefined {
-  const [ip = "", prefixText, extra] = cidr.split("/");
-  const family = isIP(ip);
-  if ((family !== 4 && family !== 6) || extra !== undefined || ip.includes("%")) return undefined;
-  const width = family === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? width : Number(prefixText);
-  if (!/^\d{1,3}$/.test(prefixText ?? "0") || prefix > width) return undefined;
-  const bits = family === 4 ? ipv4Bits(ip) : ipv6Bits(ip);
-  const host = (1n << BigInt(width - prefix)) - 1n;
-  const lo = bits - (bits & host);
-  return { family, lo, hi: lo + host };
-}
-
-function cutRange(r: IpRange, cut: IpRange): IpRange[] {
-  if (r.family !== cut.family || cut.hi < r.lo || cut.lo > r.hi) return [r];
-  const out: IpRange[] = [];
-  if (cut.lo > r.lo) out.push({ family: r.family, lo: r.lo, hi: cut.lo - 1n });
-  if (cut.hi < r.hi) out.push({ family: r.family, lo: cut.hi + 1n, hi: r.hi });
-  return out;
-}
-
-function subtract(from: readonly IpRange[], cuts: readonly IpRange[]): IpRange[] {
-  let rest = [...from];
-  for (const cut of cuts) rest = rest.flatMap((r) => cutRange(r, cut));
-  return rest;
-}
-
-/**
- * The addresses of an ipBlock. An unreadable CIDR (the API server refuses it) admits every address
- * in a foreign policy and none in the baseline; an unreadable `except` narrows nothing.
- */
-function blockRanges(block: NonNullable<PolicyPeerInput["ipBlock"]>, foreign: boolean): IpRange[] {
-  const range = rangeOf(block.cidr);
-  if (!range) return foreign ? [...ALL_ADDRESSES] : [];
-  const excepts = (block.except ?? []).flatMap((c) => {
-    const r = rangeOf(c);
-    return r ? [r] : [];
-  });
-  return subtract([range], excepts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// NetworkPolicy rules as peers and ports
-
-type Direction = "Ingress" | "Egress";
+// NetworkPolicy rules as peers (in words) and ports
 
 /** Pods matching `pod` in namespaces matching `ns` (both possibly empty: everything). */
 interface PodsPeer {
@@ -597,11 +399,6 @@ interface Rule {
   readonly ports: Ports;
 }
 
-const ANYWHERE: readonly Peer[] = [
-  { kind: "pods", ns: EMPTY, pod: EMPTY, reach: "any", text: "any namespace" },
-  { kind: "addresses", ranges: ALL_ADDRESSES, text: "any address" },
-];
-
 function isEmptySelector(s: SelectorInput | undefined): boolean {
   return Object.keys(s?.matchLabels ?? {}).length === 0 && (s?.matchExpressions ?? []).length === 0;
 }
@@ -624,46 +421,31 @@ function namespacesOf(s: SelectorInput): { text: string; reach: PodsPeer["reach"
   return { text: `namespaces matching ${selectorText(s)}`, reach: "labels" };
 }
 
-function peerOf(p: PolicyPeerInput, foreign: boolean): readonly Peer[] {
-  if (p.ipBlock) {
-    const except = p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(", ")}` : "";
+/**
+ * A peer in words; none for pods of the policy's own namespace (a podSelector alone), which are
+ * inside the workspace. A rule without peers reads as "any namespace" and "any address".
+ */
+function describedPeer(peer: PeerRule): Peer[] {
+  const written = peer.written;
+  if (peer.kind === "addresses") {
+    const block = written?.ipBlock;
+    const except = block?.except?.length ? ` except ${block.except.join(", ")}` : "";
     return [
-      { kind: "addresses", ranges: blockRanges(p.ipBlock, foreign), text: `${p.ipBlock.cidr}${except}` },
+      { kind: "addresses", ranges: peer.ranges, text: block ? `${block.cidr}${except}` : "any address" },
     ];
   }
-  if (p.namespaceSelector) {
-    const where = namespacesOf(p.namespaceSelector);
-    const pods = isEmptySelector(p.podSelector) ? "" : `pods ${selectorText(p.podSelector)} in `;
-    return [
-      {
-        kind: "pods",
-        ns: conjOf(p.namespaceSelector),
-        pod: conjOf(p.podSelector),
-        reach: where.reach,
-        text: `${pods}${where.text}`,
-      },
-    ];
-  }
-  // A podSelector alone: pods of the policy's own namespace, inside the workspace.
-  if (p.podSelector) return [];
-  return ANYWHERE; // a peer with no field (the API server refuses it): the widest reading
-}
-
-/** The directions a policy isolates, as Kubernetes defaults policyTypes. */
-function policyTypesOf(spec: NetworkPolicySpecInput): readonly string[] {
-  if (spec.policyTypes && spec.policyTypes.length > 0) return spec.policyTypes;
-  return (spec.egress ?? []).length > 0 ? ["Ingress", "Egress"] : ["Ingress"];
+  if (peer.ns === "own") return [];
+  const selector = written?.namespaceSelector;
+  if (!selector) return [{ kind: "pods", ns: peer.ns, pod: peer.pod, reach: "any", text: "any namespace" }];
+  const where = namespacesOf(selector);
+  const pods = isEmptySelector(written.podSelector) ? "" : `pods ${selectorText(written.podSelector)} in `;
+  return [{ kind: "pods", ns: peer.ns, pod: peer.pod, reach: where.reach, text: `${pods}${where.text}` }];
 }
 
 function rulesOf(spec: NetworkPolicySpecInput, direction: Direction, foreign: boolean): Rule[] {
-  if (!policyTypesOf(spec).includes(direction)) return [];
-  const rules =
-    direction === "Ingress"
-      ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
-      : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
-  return rules.map((r) => ({
-    peers: !r.peers || r.peers.length === 0 ? ANYWHERE : r.peers.flatMap((p) => peerOf(p, foreign)),
-    ports: portsOf(r.ports),
+  return policyRulesOf(spec, direction, foreign).map((r) => ({
+    peers: r.peers.flatMap(describedPeer),
+    ports: r.ports,
   }));
 }
 

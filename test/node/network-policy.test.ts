@@ -1,8 +1,12 @@
 /**
  * The NetworkPolicies the operator writes, on real packets: kube-router enforces them on the real
- * node, probe pods send TCP and UDP, and each connection's outcome must match what the workspace
- * spec says. The operator runs in-process under its ServiceAccount token (as in the integration
- * suites); test/node/operator-pod.test.ts runs it as a pod.
+ * node, probe pods send TCP and UDP, and each connection's outcome must equal the verdict of the
+ * project's pure NetworkPolicy evaluator (src/baseline/reachability.ts), computed from the objects
+ * the API server holds at the time of the check (every NetworkPolicy, Namespace and pod), so the
+ * evaluator is proven on packets. Each connection also carries what the workspace spec means for
+ * it, written by hand, and the evaluator must agree with that too. The operator runs in-process
+ * under its ServiceAccount token (as in the integration suites); test/node/operator-pod.test.ts
+ * runs it as a pod.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -22,17 +26,9 @@ import {
 import { installIstioCrds } from "../integration/support/istio.js";
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
 import type { KubeClient } from "../../src/kube/client.js";
-import {
-  apply,
-  kubectl,
-  measure,
-  mismatches,
-  namespace,
-  probePod,
-  waitPodsReady,
-  type PodRef,
-  type Reachability,
-} from "./support/pods.js";
+import { check, NONE, type Case, type Target } from "./support/judged.js";
+import { serveOutsideAddresses } from "./support/outside-addresses.js";
+import { apply, kubectl, namespace, probePod, waitPodsReady, type PodRef } from "./support/pods.js";
 
 // Every example with NetworkPolicies to enforce. Not here: audit-mode (Audit writes nothing),
 // team-quota (minimal's policies, plus a quota the probe pods would have to budget for),
@@ -83,6 +79,15 @@ const INGRESS_OTHER: PodRef = { namespace: INGRESS_NS, name: "other" };
 const ISTIOD: PodRef = { namespace: "istio-system", name: "istiod" };
 const LINKERD: PodRef = { namespace: "linkerd", name: "destination" };
 
+/**
+ * The ingress-controller example's egress allowance: 10.20.0.0/16 except 10.20.99.0/24 on TCP 5432.
+ * Stand-ins on the node's bridge (test/node/support/outside-addresses.ts): one inside the range,
+ * one in the excepted range, one just outside the range.
+ */
+const DATABASE = "10.20.1.10";
+const EXCEPTED_DATABASE = "10.20.99.10";
+const OUTSIDE_RANGE = "10.21.0.10";
+
 function exampleSpec(file: string): SecureWorkspace {
   return parse(readFileSync(path.join(repoRoot(), "examples", file), "utf8")) as SecureWorkspace;
 }
@@ -100,28 +105,21 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
     if (!ip) throw new Error(`no IP for ${p.namespace}/${p.name}`);
     return ip;
   };
-  /** Connections from one client to one server on several ports. */
+  /** Connections from one client to one target on several ports, with the spec's intent for each. */
   const cases = (
     from: PodRef,
-    to: PodRef,
-    ports: Array<[protocol: "tcp" | "udp", port: number, expect: "connect" | "blocked"]>,
-  ): Reachability[] =>
-    ports.map(([protocol, port, expect]) => ({
-      from,
-      to: `${to.namespace}/${to.name}`,
-      ip: ipOf(to),
-      protocol,
-      port,
-      expect,
-    }));
+    to: Target,
+    ports: Array<[protocol: "tcp" | "udp", port: number, intent: "connect" | "blocked"]>,
+  ): Case[] => ports.map(([protocol, port, intent]) => ({ from, to, protocol, port, intent }));
   const all = (e: "connect" | "blocked"): Array<["tcp" | "udp", number, "connect" | "blocked"]> => [
     ["tcp", 8080, e],
     ["tcp", 9090, e],
     ["udp", 5353, e],
   ];
-  const expectVerdicts = async (list: Reachability[]): Promise<void> => {
-    const verdicts = await measure(list);
-    expect(mismatches(verdicts), `${verdicts.length} connections`).to.deep.equal([]);
+  /** The packets equal the evaluator's verdicts, and the evaluator agrees with the spec's intent. */
+  const expectVerdicts = async (list: Case[]): Promise<void> => {
+    const checked = await check(admin, list);
+    expect(checked.disagreements, `${list.length} connections`).to.deep.equal(NONE);
   };
 
   before(async function () {
@@ -241,6 +239,37 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
     ]);
   });
 
+  it("ingress-controller: its egress allowance reaches 10.20.0.0/16 on TCP 5432 only, not the excepted 10.20.99.0/24", async function () {
+    const ns = "web-frontend";
+    const targets = [DATABASE, EXCEPTED_DATABASE, OUTSIDE_RANGE];
+    const outside = await serveOutsideAddresses(targets, { tcp: [5432, 8080], udp: [5432] });
+    try {
+      const database = { address: DATABASE };
+      await expectVerdicts([
+        ...cases(cli(ns), database, [
+          ["tcp", 5432, "connect"],
+          ["tcp", 8080, "blocked"],
+          ["udp", 5432, "blocked"],
+        ]),
+        ...cases(cli(ns), { address: EXCEPTED_DATABASE }, [["tcp", 5432, "blocked"]]),
+        ...cases(cli(ns), { address: OUTSIDE_RANGE }, [["tcp", 5432, "blocked"]]),
+        // Another workspace under default deny with no such allowance.
+        ...cases(cli("example-minimal"), database, [["tcp", 5432, "blocked"]]),
+        // Controls: from a namespace nobody isolates every listener answers, so the blocks above
+        // are the policy's doing.
+        ...targets.flatMap((address) =>
+          cases(cli(OUTSIDE_NS), { address }, [
+            ["tcp", 5432, "connect"],
+            ["tcp", 8080, "connect"],
+            ["udp", 5432, "connect"],
+          ]),
+        ),
+      ]);
+    } finally {
+      await outside.close();
+    }
+  });
+
   it("istio-strict and linkerd: pods reach their mesh control plane on its ports only, nothing else leaves", async function () {
     const tcp = (
       ...ports: Array<[number, "connect" | "blocked"]>
@@ -274,7 +303,7 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
           : "blocked";
       return "blocked"; // the workspace's other namespace, another workspace's, an unrelated one
     };
-    const list: Reachability[] = [];
+    const list: Case[] = [];
     for (const from of [a, b, "platform-api", OUTSIDE_NS, ALLOWED_NS]) {
       for (const [protocol, port] of [
         ["tcp", 8080],
@@ -408,8 +437,8 @@ describe("NetworkPolicies on real packets (kube-router on a real node)", functio
             return cases(cli(from), srv(a), [[protocol, port, admitted ? "connect" : "blocked"]]);
           }),
         );
-        const verdicts = await measure(list);
-        expect(mismatches(verdicts), s.name).to.deep.equal([]);
+        const { verdicts, disagreements } = await check(admin, list);
+        expect(disagreements, s.name).to.deep.equal(NONE);
         const outsiderGotIn = verdicts.some(
           (v) => v.connected && !declared(v.from.namespace, v.protocol, v.port),
         );

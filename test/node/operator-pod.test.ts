@@ -15,17 +15,8 @@ import { adminClient, OPERATOR_NAMESPACE } from "../integration/support/operator
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
 import { waitFor } from "../support/wait.js";
 import { containerPid, processView } from "./support/host-view.js";
-import {
-  apply,
-  kubectl,
-  measure,
-  mismatches,
-  namespace,
-  probePod,
-  waitPodsReady,
-  type PodRef,
-  type Reachability,
-} from "./support/pods.js";
+import { check, NONE, type Disagreements } from "./support/judged.js";
+import { apply, kubectl, namespace, probePod, waitPodsReady, type PodRef } from "./support/pods.js";
 
 const DEPLOYMENT = "secure-workspace-operator";
 const LEASE = "secure-workspace-operator";
@@ -96,8 +87,11 @@ describe("The operator as a pod (config/ with the image built here)", function (
   let admin: KubeClient;
   const workspaces: string[] = [];
 
-  /** A workspace with a server and a client inside, and a client outside; checks its packets. */
-  const enforced = async (ws: string, ns: string): Promise<string[]> => {
+  /**
+   * A workspace with a server and a client inside, and a client outside; checks its packets
+   * against the pure evaluator and the intent (test/node/support/judged.ts).
+   */
+  const enforced = async (ws: string, ns: string): Promise<Disagreements> => {
     await admin.apply(workspace(ws, { namespaces: [{ name: ns }] }));
     workspaces.push(ws);
     await waitReady(admin, ws);
@@ -105,16 +99,12 @@ describe("The operator as a pod (config/ with the image built here)", function (
     const cli: PodRef = { namespace: ns, name: "cli" };
     const out: PodRef = { namespace: OUTSIDE, name: `cli-${ns}` };
     await apply([probePod(srv, { serve: { tcp: [8080] } }), probePod(cli), probePod(out)]);
-    const ips = await waitPodsReady([srv, cli, out]);
-    const to = (expect: "connect" | "blocked", from: PodRef): Reachability => ({
-      from,
-      to: `${ns}/srv`,
-      ip: ips.get(`${ns}/srv`)!,
-      protocol: "tcp",
-      port: 8080,
-      expect,
-    });
-    return mismatches(await measure([to("connect", cli), to("blocked", out)]));
+    await waitPodsReady([srv, cli, out]);
+    const checked = await check(admin, [
+      { from: cli, to: srv, protocol: "tcp", port: 8080, intent: "connect" },
+      { from: out, to: srv, protocol: "tcp", port: 8080, intent: "blocked" },
+    ]);
+    return checked.disagreements;
   };
 
   before(async function () {
@@ -167,7 +157,7 @@ describe("The operator as a pod (config/ with the image built here)", function (
   });
 
   it("reconciles a workspace whose policies hold on packets", async function () {
-    expect(await enforced("sws-deployed-one", "sws-deployed-one")).to.deep.equal([]);
+    expect(await enforced("sws-deployed-one", "sws-deployed-one")).to.deep.equal(NONE);
   });
 
   it("serves /metrics on each pod IP, and counts no 403 answer", async function () {
@@ -201,6 +191,6 @@ describe("The operator as a pod (config/ with the image built here)", function (
     expect([standby!.name, leader]).to.include(after.replace(/_[^_]+$/, ""));
     // The lease duration, plus a retry period and slack for a busy machine.
     expect(handover).to.be.below(LEASE_DURATION_MS + 10_000);
-    expect(await enforced("sws-deployed-two", "sws-deployed-two")).to.deep.equal([]);
+    expect(await enforced("sws-deployed-two", "sws-deployed-two")).to.deep.equal(NONE);
   });
 });

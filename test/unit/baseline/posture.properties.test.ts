@@ -10,7 +10,6 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { BlockList, isIPv4 } from "node:net";
 import { WORKSPACE_LABEL } from "../../../src/api/constants.js";
 import { applyDefaults, type ResolvedSpec } from "../../../src/api/defaults.js";
 import type { SecureWorkspaceSpec } from "../../../src/api/types.js";
@@ -20,10 +19,7 @@ import {
   type ForeignNetworkPolicy,
   type NamespaceInfo,
   type NetworkPolicySpecInput,
-  type PolicyPeerInput,
-  type PolicyPortInput,
   type PostureInput,
-  type SelectorInput,
 } from "../../../src/baseline/posture.js";
 import {
   END_PORTS,
@@ -39,19 +35,21 @@ import {
   world,
   type World,
 } from "../../support/posture-arbitraries.js";
+import {
+  matches,
+  peersAdmit,
+  portAdmits,
+  rulesOf,
+  type Conn,
+  type Labels,
+  type OracleRule,
+  type PortPoint,
+} from "../../support/netpol-oracle.js";
 
 const RUNS = 500;
 
 // ---------------------------------------------------------------------------------------------
 // The universe
-
-type Labels = Readonly<Record<string, string>>;
-type Conn = { kind: "pod"; ns: NamespaceInfo; pod: Labels } | { kind: "ip"; ip: string };
-interface PortPoint {
-  protocol: string;
-  num?: number;
-  name?: string;
-}
 
 /** Values of each key: absent, the generators' values, and one no selector names. */
 const combos = (values: Readonly<Record<string, ReadonlyArray<string | undefined>>>): Labels[] =>
@@ -99,81 +97,7 @@ function connectionsOf(w: World, spec: ResolvedSpec): Conn[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// NetworkPolicy semantics, written plainly
-
-const has = (labels: Labels, key: string): boolean => Object.prototype.hasOwnProperty.call(labels, key);
-
-function matches(sel: SelectorInput | undefined, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(sel?.matchLabels ?? {}))
-    if (!has(labels, k) || labels[k] !== v) return false;
-  return (sel?.matchExpressions ?? []).every((e) => {
-    const present = has(labels, e.key);
-    const inValues = present && (e.values ?? []).includes(labels[e.key] ?? "");
-    if (e.operator === "In") return inValues;
-    if (e.operator === "NotIn") return !inValues;
-    if (e.operator === "Exists") return present;
-    return !present;
-  });
-}
-
-const blocks = new Map<string, BlockList>();
-/** Whether an address is in a CIDR of its own family (BlockList alone would match IPv4 in ::/0, mapped). */
-function inCidr(cidr: string, ip: string): boolean {
-  if (isIPv4(cidr.split("/")[0] ?? "") !== isIPv4(ip)) return false;
-  let list = blocks.get(cidr);
-  if (!list) {
-    const [net = "", prefix = "0"] = cidr.split("/");
-    list = new BlockList();
-    list.addSubnet(net, Number(prefix), isIPv4(net) ? "ipv4" : "ipv6");
-    blocks.set(cidr, list);
-  }
-  return list.check(ip, isIPv4(ip) ? "ipv4" : "ipv6");
-}
-
-function peerAdmits(p: PolicyPeerInput, policyNamespace: string, c: Conn): boolean {
-  if (p.ipBlock)
-    return (
-      c.kind === "ip" &&
-      inCidr(p.ipBlock.cidr, c.ip) &&
-      !(p.ipBlock.except ?? []).some((e) => inCidr(e, c.ip))
-    );
-  if (c.kind !== "pod") return false;
-  if (p.namespaceSelector) return matches(p.namespaceSelector, c.ns.labels) && matches(p.podSelector, c.pod);
-  return c.ns.name === policyNamespace && matches(p.podSelector, c.pod);
-}
-
-function portAdmits(ports: readonly PolicyPortInput[] | undefined, pt: PortPoint): boolean {
-  if (!ports || ports.length === 0) return true;
-  return ports.some((e) => {
-    if ((e.protocol ?? "TCP") !== pt.protocol) return false;
-    if (e.port === undefined) return true;
-    if (typeof e.port === "string") return pt.name === e.port;
-    const end = e.endPort ?? e.port;
-    // A named port is some number: only a range of every number is sure to hold it.
-    if (pt.num === undefined) return e.port <= 1 && end >= 65535;
-    return e.port <= pt.num && pt.num <= end;
-  });
-}
-
-interface OracleRule {
-  peers?: readonly PolicyPeerInput[];
-  ports?: readonly PolicyPortInput[];
-}
-
-function rulesOf(spec: NetworkPolicySpecInput, direction: "Ingress" | "Egress"): OracleRule[] {
-  const types = spec.policyTypes?.length
-    ? spec.policyTypes
-    : (spec.egress ?? []).length > 0
-      ? ["Ingress", "Egress"]
-      : ["Ingress"];
-  if (!types.includes(direction)) return [];
-  return direction === "Ingress"
-    ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
-    : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
-}
-
-const peersAdmit = (r: OracleRule, ns: string, c: Conn): boolean =>
-  !r.peers || r.peers.length === 0 || r.peers.some((p) => peerAdmits(p, ns, c));
+// The oracle (NetworkPolicy semantics written plainly: test/support/netpol-oracle.ts)
 
 /** The baseline's own NetworkPolicies in one namespace, as rules of one direction. */
 function baselineRules(spec: ResolvedSpec, namespace: string, direction: "Ingress" | "Egress"): OracleRule[] {
