@@ -38,11 +38,15 @@ function reply(res: ServerResponse, status: number, body: string, contentType = 
   res.end(body);
 }
 
-/** A probe callback that throws counts as failing: the answer must be a status code, not a crash. */
-function probe(check: () => boolean): boolean {
+/**
+ * A probe callback that throws counts as failing (the answer must be a status code, not a crash),
+ * and its error goes to onError: a failing probe with no word why would be silent.
+ */
+function probe(check: () => boolean, onError: ((err: unknown) => void) | undefined): boolean {
   try {
     return check();
-  } catch {
+  } catch (err: unknown) {
+    onError?.(err);
     return false;
   }
 }
@@ -60,9 +64,9 @@ async function handle(
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   switch (path) {
     case "/healthz":
-      return probe(options.isLive) ? reply(res, 200, "ok") : reply(res, 500, "not live");
+      return probe(options.isLive, options.onError) ? reply(res, 200, "ok") : reply(res, 500, "not live");
     case "/readyz":
-      return probe(options.isReady) ? reply(res, 200, "ok") : reply(res, 503, "not ready");
+      return probe(options.isReady, options.onError) ? reply(res, 200, "ok") : reply(res, 503, "not ready");
     case "/metrics": {
       let text: string;
       try {

@@ -84,8 +84,9 @@ describe("health server", () => {
     expect(answer.body).to.match(/^secureworkspace_managed_objects 5$/m);
   });
 
-  it("counts a probe callback that throws as failing", async () => {
+  it("counts a probe callback that throws as failing, and reports why", async () => {
     await server?.close();
+    const errors: unknown[] = [];
     server = await startHealthServer({
       port: 0,
       host: "127.0.0.1",
@@ -94,8 +95,10 @@ describe("health server", () => {
         throw new Error("broken check");
       },
       isReady: () => true,
+      onError: (err) => errors.push(err),
     });
     expect((await fetchPath(port(), "/healthz")).status).to.equal(500);
+    expect(errors.map(String)).to.deep.equal(["Error: broken check"]);
   });
 
   it("answers 500 when the metrics cannot be rendered, and reports why", async () => {
