@@ -67,13 +67,18 @@ export function isDns1123Label(value: string): boolean {
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** Whether a string is a DNS-1123 subdomain (an object name: a ServiceAccount's, a cluster-scoped object's). */
+export function isDns1123Subdomain(value: string): boolean {
+  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
 /**
  * Problems with a workspace's name, as the API server's ObjectMeta check words them: a DNS-1123
  * subdomain (the CRD's schema caps it at 63 characters, a label value's limit). The server runs this
  * check whatever else is wrong with the object.
  */
 export function validateName(name: string): Problem[] {
-  if (DNS1123_SUBDOMAIN.test(name)) return [];
+  if (isDns1123Subdomain(name)) return [];
   return [
     {
       path: "metadata.name",
@@ -146,6 +151,12 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
   for (const which of ["namespaceSelector", "podSelector"] as const) {
     checkLabels(a[which]?.matchLabels, `${path}.${which}.matchLabels`, out);
     (a[which]?.matchExpressions ?? []).forEach((e, i) => {
+      // A NetworkPolicy refuses a requirement whose key is no label key.
+      if (typeof e.key === "string" && !isLabelKey(e.key))
+        out.push({
+          path: `${path}.${which}.matchExpressions[${i}].key`,
+          message: `invalid label key "${e.key}"`,
+        });
       const needsValues = e.operator === "In" || e.operator === "NotIn";
       const count = e.values?.length ?? 0;
       if (needsValues && count === 0)
@@ -333,6 +344,12 @@ function checkRbac(spec: SecureWorkspaceSpec, out: Problem[]): void {
     (b.subjects ?? []).forEach((s, j) => {
       const sat = `${at}.subjects[${j}]`;
       if (!s.name) out.push({ path: `${sat}.name`, message: "is required" });
+      // A RoleBinding refuses a ServiceAccount subject whose name no ServiceAccount can have.
+      if (s.kind === "ServiceAccount" && s.name && !isDns1123Subdomain(s.name))
+        out.push({
+          path: `${sat}.name`,
+          message: `"${s.name}" is no ServiceAccount name (a DNS-1123 subdomain)`,
+        });
       if (s.kind === "ServiceAccount" && !s.namespace)
         out.push({ path: `${sat}.namespace`, message: "is required for a ServiceAccount" });
       if (s.kind !== "ServiceAccount" && s.namespace)

@@ -92,6 +92,29 @@ const CRD_GAPS: readonly CrdGap[] = [
     example: [set(["spec", "namespaces", 0, "labels", "k".repeat(64)], "x")],
   },
   {
+    name: "a matchExpressions key that is no label key (the CRD checks only its length)",
+    explains: (p) =>
+      /\.matchExpressions\[\d+\]\.key$/.test(p.path) && p.message.startsWith("invalid label key"),
+    example: [
+      set(["spec", "networkPolicy", "allowIngressFrom", 0, "podSelector", "matchExpressions", 0], {
+        key: "a b",
+        operator: "Exists",
+      }),
+    ],
+  },
+  {
+    name: "a ServiceAccount subject whose name is no DNS-1123 subdomain (the CRD checks 1 to 253 characters)",
+    explains: (p) =>
+      /\.subjects\[\d+\]\.name$/.test(p.path) && p.message.includes("is no ServiceAccount name"),
+    example: [
+      set(["spec", "rbac", "bindings", 0, "subjects", 0], {
+        kind: "ServiceAccount",
+        name: "Deployer",
+        namespace: "ci",
+      }),
+    ],
+  },
+  {
     name: "a LimitRange min above its default (the CRD checks min against defaultRequest and max only)",
     explains: (p) => p.path === "spec.limitRange.min" && p.message.includes(" must not exceed default ("),
     example: [set(["spec", "limitRange", "min", "cpu"], "1")],

@@ -256,6 +256,22 @@ describe("validateSpec", () => {
       ]);
     });
 
+    it("refuses a selector requirement whose key is no label key (a NetworkPolicy would)", () => {
+      const expression = (key: string): SecureWorkspaceSpec =>
+        withNamespace({
+          networkPolicy: {
+            allowIngressFrom: [{ podSelector: { matchExpressions: [{ key, operator: "Exists" }] } }],
+          },
+        });
+      expect(validateSpec(expression("a b"))).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowIngressFrom[0].podSelector.matchExpressions[0].key",
+          message: 'invalid label key "a b"',
+        },
+      ]);
+      expect(validateSpec(expression("example.com/tier"))).to.deep.equal([]);
+    });
+
     it("refuses malformed selector label keys and values", () => {
       expect(
         validateSpec(
@@ -284,6 +300,23 @@ describe("validateSpec", () => {
   });
 
   describe("rbac", () => {
+    it("refuses a ServiceAccount subject whose name is no DNS-1123 subdomain; Users and Groups may use any name", () => {
+      const subjects: Subject[] = [
+        { kind: "ServiceAccount", name: "Deployer", namespace: "ci" },
+        { kind: "ServiceAccount", name: "deploy.bot", namespace: "ci" },
+        { kind: "User", name: "Jane Doe" },
+        { kind: "Group", name: "Team A" },
+      ];
+      expect(validateSpec(withNamespace({ rbac: { bindings: [{ role: "view", subjects }] } }))).to.deep.equal(
+        [
+          {
+            path: "spec.rbac.bindings[0].subjects[0].name",
+            message: '"Deployer" is no ServiceAccount name (a DNS-1123 subdomain)',
+          },
+        ],
+      );
+    });
+
     it("refuses a role other than admin, edit or view", () => {
       const spec = withNamespace({
         rbac: { bindings: [{ role: "cluster-admin", subjects: [{ kind: "Group", name: "g" }] }] },
@@ -366,12 +399,16 @@ describe("validateSpec", () => {
     });
 
     it("refuses only Group subjects: a User or ServiceAccount of the same name is not the group", () => {
+      expect(subjectProblems({ kind: "User", name: "system:authenticated" })).to.deep.equal([]);
+      // A ServiceAccount cannot have that name at all (a colon), which is what is said of it.
       expect(
-        subjectProblems(
-          { kind: "User", name: "system:authenticated" },
-          { kind: "ServiceAccount", name: "system:masters", namespace: "ci" },
-        ),
-      ).to.deep.equal([]);
+        subjectProblems({ kind: "ServiceAccount", name: "system:masters", namespace: "ci" }),
+      ).to.deep.equal([
+        {
+          path: "spec.rbac.bindings[0].subjects[0].name",
+          message: '"system:masters" is no ServiceAccount name (a DNS-1123 subdomain)',
+        },
+      ]);
     });
 
     it("refuses a Group exactly when isBroadGroup says so (any name, any prefix)", () => {
