@@ -149,7 +149,7 @@ function checkString(value: string, schema: SchemaNode, at: string, out: Problem
   if (schema.minLength !== undefined && length < schema.minLength)
     out.push({ path: at, message: `must be at least ${schema.minLength} characters` });
   if (schema.maxLength !== undefined && length > schema.maxLength)
-    out.push({ path: at, message: `must be at most ${schema.maxLength} characters` });
+    out.push({ path: at, message: `must be at most ${schema.maxLength} characters`, stopsRules: true });
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value))
     out.push({ path: at, message: `${show(value)} should match '${schema.pattern}'` });
   if (schema.format === "date-time" && !DATE_TIME.test(value))
@@ -171,7 +171,7 @@ function checkArray(value: readonly unknown[], schema: SchemaNode, at: string, o
   if (schema.minItems !== undefined && value.length < schema.minItems)
     out.push({ path: at, message: `must have at least ${schema.minItems} items` });
   if (schema.maxItems !== undefined && value.length > schema.maxItems)
-    out.push({ path: at, message: `must have at most ${schema.maxItems} items` });
+    out.push({ path: at, message: `must have at most ${schema.maxItems} items`, stopsRules: true });
   const listType = schema["x-kubernetes-list-type"];
   if (listType === "set" || listType === "map") {
     const keys = schema["x-kubernetes-list-map-keys"] ?? [];
@@ -193,12 +193,12 @@ function checkObject(value: Record<string, unknown>, schema: SchemaNode, at: str
   if (schema.minProperties !== undefined && count < schema.minProperties)
     out.push({ path: at, message: `must have at least ${schema.minProperties} entries` });
   if (schema.maxProperties !== undefined && count > schema.maxProperties)
-    out.push({ path: at, message: `must have at most ${schema.maxProperties} entries` });
+    out.push({ path: at, message: `must have at most ${schema.maxProperties} entries`, stopsRules: true });
   // The server prunes null for non-nullable fields before it validates: treat null as absent.
   const present = (key: string): boolean =>
     value[key] !== undefined && (value[key] !== null || !!schema.nullable);
   for (const key of schema.required ?? []) {
-    if (!present(key)) out.push({ path: join(at, key), message: "Required value" });
+    if (!present(key)) out.push({ path: join(at, key), message: "Required value", stopsRules: true });
   }
   const properties = schema.properties ?? {};
   const additional = schema.additionalProperties;
@@ -211,20 +211,30 @@ function checkObject(value: Record<string, unknown>, schema: SchemaNode, at: str
       checkNode(child, additional, `${at}[${key}]`, out);
     } else if (at !== "metadata" && additional !== true && !schema["x-kubernetes-preserve-unknown-fields"]) {
       // metadata is ObjectMeta: a CRD may only restrict name and generateName, the rest is the server's.
-      out.push({ path: join(at, key), message: `unknown field "${key}" (the API server would prune it)` });
+      out.push({ path: join(at, key), message: `${UNKNOWN_FIELD} "${key}" (the API server would prune it)` });
     }
   }
+}
+
+const UNKNOWN_FIELD = "unknown field";
+
+/**
+ * Whether a problem of checkSchema is a field the schema does not know. Under strict field
+ * validation (kubectl apply's default) the server refuses such an object before validating it.
+ */
+export function isUnknownField(problem: Problem): boolean {
+  return problem.message.startsWith(`${UNKNOWN_FIELD} "`);
 }
 
 function checkNode(value: unknown, schema: SchemaNode, at: string, out: Problem[]): void {
   if (value === null && schema.nullable) return;
   if (!hasType(value, schema)) {
     const expected = schema["x-kubernetes-int-or-string"] ? "integer or string" : (schema.type ?? "any");
-    out.push({ path: at, message: `must be of type ${expected}, got ${typeOf(value)}` });
+    out.push({ path: at, message: `must be of type ${expected}, got ${typeOf(value)}`, stopsRules: true });
     return;
   }
   if (schema.enum && !schema.enum.some((allowed) => allowed === value))
-    out.push({ path: at, message: unsupportedValue(value, schema.enum) });
+    out.push({ path: at, message: unsupportedValue(value, schema.enum), stopsRules: true });
   // Numeric and string constraints apply to the matching kind only (an int-or-string has both).
   if (typeof value === "string") checkString(value, schema, at, out);
   else if (typeof value === "number") checkNumber(value, schema, at, out);

@@ -11,7 +11,7 @@ import {
   SYSTEM_NAMESPACES,
 } from "./constants.js";
 import type { Problem } from "./problems.js";
-import { parseQuantity } from "./quantity.js";
+import { compareExactQuantities, parseExactQuantity } from "./quantity.js";
 import { unsupportedValue } from "./schema.js";
 import type {
   EgressAllowance,
@@ -25,9 +25,9 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$/;
 
-/** Whether a string is a Kubernetes resource quantity ("500m", "2Gi", "1e3"). */
+/** Whether a string is a Kubernetes resource quantity ("500m", "2Gi", "1e3"), as the API server parses them. */
 export function isQuantity(value: string): boolean {
-  return parseQuantity(value) !== undefined;
+  return parseExactQuantity(value) !== undefined;
 }
 
 /**
@@ -46,9 +46,10 @@ export function cidrProblem(value: string): string | undefined {
     return `"${value}" is not a valid CIDR`;
   const width = family === 4 ? 32 : 128;
   if (Number(prefix) > width) return `"${value}" is not a valid CIDR`;
-  if (family === 6 && /^(0{0,4}:){0,5}:?ffff:/i.test(ip) && ip.includes("."))
-    return `"${value}" is an IPv4-mapped IPv6 address: write the IPv4 CIDR`;
   const { bits } = cidrBits(value);
+  // ::ffff:0:0/96, in any spelling ("::ffff:10.0.0.0", "::ffff:a00:0", "0:0:0:0:0:ffff:...").
+  if (family === 6 && bits >> 32n === 0xffffn)
+    return `"${value}" is an IPv4-mapped IPv6 address: write the IPv4 CIDR`;
   const host = (1n << BigInt(width - Number(prefix))) - 1n;
   if ((bits & host) !== 0n) return `"${value}" has bits set beyond its prefix length ${prefix}`;
   return undefined;
@@ -62,6 +63,29 @@ export function isCidr(value: string): boolean {
 /** Whether a string is a DNS-1123 label (a namespace name). */
 export function isDns1123Label(value: string): boolean {
   return value.length <= 63 && DNS1123_LABEL.test(value);
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Whether a string is a DNS-1123 subdomain (an object name: a ServiceAccount's, a cluster-scoped object's). */
+export function isDns1123Subdomain(value: string): boolean {
+  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
+/**
+ * Problems with a workspace's name, as the API server's ObjectMeta check words them: a DNS-1123
+ * subdomain (the CRD's schema caps it at 63 characters, a label value's limit). The server runs this
+ * check whatever else is wrong with the object.
+ */
+export function validateName(name: string): Problem[] {
+  if (isDns1123Subdomain(name)) return [];
+  return [
+    {
+      path: "metadata.name",
+      message:
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+    },
+  ];
 }
 
 /** Whether a string is a valid label key (optional DNS-1123 subdomain prefix + name). */
@@ -79,9 +103,13 @@ export function isLabelValue(value: string): boolean {
   return value.length <= 63 && LABEL_VALUE.test(value);
 }
 
+/**
+ * Label keys and values. A bad key is reported at the map (the CRD's CEL rules judge the keys as a
+ * whole, and the API server names the map), a bad value at its entry (the schema's pattern).
+ */
 function checkLabels(labels: Record<string, string> | undefined, path: string, out: Problem[]): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
-    if (!isLabelKey(key)) out.push({ path: `${path}[${key}]`, message: `invalid label key "${key}"` });
+    if (!isLabelKey(key)) out.push({ path, message: `invalid label key "${key}"` });
     if (typeof value !== "string" || !isLabelValue(value))
       out.push({ path: `${path}[${key}]`, message: `invalid label value "${String(value)}"` });
   }
@@ -109,16 +137,26 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
     const cidr = a.ipBlock.cidr;
     const problem = cidrProblem(cidr);
     if (problem) out.push({ path: `${path}.ipBlock.cidr`, message: problem });
+    // At the list, as the CRD's rules on except report it; the message says which entry.
     (a.ipBlock.except ?? []).forEach((c, i) => {
       const exceptProblem = cidrProblem(c);
-      if (exceptProblem) out.push({ path: `${path}.ipBlock.except[${i}]`, message: exceptProblem });
+      if (exceptProblem) out.push({ path: `${path}.ipBlock.except`, message: `[${i}]: ${exceptProblem}` });
       else if (!problem && !cidrStrictlyInside(c, cidr))
-        out.push({ path: `${path}.ipBlock.except[${i}]`, message: `"${c}" is not inside ${cidr}` });
+        out.push({
+          path: `${path}.ipBlock.except`,
+          message: `[${i}]: "${c}" is not strictly inside ${cidr}`,
+        });
     });
   }
   for (const which of ["namespaceSelector", "podSelector"] as const) {
     checkLabels(a[which]?.matchLabels, `${path}.${which}.matchLabels`, out);
     (a[which]?.matchExpressions ?? []).forEach((e, i) => {
+      // A NetworkPolicy refuses a requirement whose key is no label key.
+      if (typeof e.key === "string" && !isLabelKey(e.key))
+        out.push({
+          path: `${path}.${which}.matchExpressions[${i}].key`,
+          message: `invalid label key "${e.key}"`,
+        });
       const needsValues = e.operator === "In" || e.operator === "NotIn";
       const count = e.values?.length ?? 0;
       if (needsValues && count === 0)
@@ -136,7 +174,12 @@ function checkAllowance(a: IngressAllowance | EgressAllowance, path: string, out
   checkPorts(a.ports, path, out);
 }
 
-/** Every value a quantity and not negative; a whole number where `whole(key)` says so. */
+/**
+ * Every value a quantity and not negative (reported at the entry, as the CRD's rules on each value
+ * are); a whole number where `whole(key)` says so (reported at the map, as the CRD's rule on the
+ * map is). "Whole" is CEL's isInteger(): held as an int64 by the server, which "1000m" and "1Pi"
+ * are not (see ExactQuantity.isInteger).
+ */
 function checkQuantities(
   map: Record<string, string> | undefined,
   path: string,
@@ -144,12 +187,15 @@ function checkQuantities(
   whole: (key: string) => boolean = () => false,
 ): void {
   for (const [key, value] of Object.entries(map ?? {})) {
-    const amount = typeof value === "string" ? parseQuantity(value) : undefined;
+    const amount = typeof value === "string" ? parseExactQuantity(value) : undefined;
     if (amount === undefined)
       out.push({ path: `${path}[${key}]`, message: `"${String(value)}" is not a valid quantity` });
-    else if (amount < 0) out.push({ path: `${path}[${key}]`, message: `"${value}" must not be negative` });
-    else if (whole(key) && !Number.isInteger(amount))
-      out.push({ path: `${path}[${key}]`, message: `"${value}" must be a whole number for ${key}` });
+    if (amount?.negative) out.push({ path: `${path}[${key}]`, message: `"${value}" must not be negative` });
+    if (amount && whole(key) && !amount.isInteger)
+      out.push({
+        path,
+        message: `${key}: "${value}" must be a whole number (written without a fraction or milli-units)`,
+      });
   }
 }
 
@@ -206,26 +252,28 @@ export function cidrStrictlyInside(inner: string, outer: string): boolean {
   return a.bits >> shift === b.bits >> shift;
 }
 
+/**
+ * min <= defaultRequest <= default <= max, per resource, as the LimitRange admission requires,
+ * reported at the lower of the two maps (where the CRD's rules report it).
+ */
 function checkLimitOrder(spec: SecureWorkspaceSpec, out: Problem[]): void {
   const lr = spec.limitRange;
   if (!lr) return;
-  // min <= defaultRequest <= default <= max, per resource, as the LimitRange admission requires.
   const order = ["min", "defaultRequest", "default", "max"] as const;
-  for (let i = 0; i < order.length; i++)
-    for (let j = i + 1; j < order.length; j++) {
-      const low = lr[order[i]] ?? {};
-      const high = lr[order[j]] ?? {};
-      for (const [resource, value] of Object.entries(low)) {
-        const other = high[resource];
-        const x = parseQuantity(String(value));
-        const y = other === undefined ? undefined : parseQuantity(String(other));
-        if (x !== undefined && y !== undefined && x > y)
+  order.forEach((lower, i) =>
+    order.slice(i + 1).forEach((higher) => {
+      for (const [resource, value] of Object.entries(lr[lower] ?? {})) {
+        const other = lr[higher]?.[resource];
+        const x = parseExactQuantity(String(value));
+        const y = other === undefined ? undefined : parseExactQuantity(String(other));
+        if (x && y && compareExactQuantities(x, y) > 0)
           out.push({
-            path: `spec.limitRange.${order[i] ?? ""}[${resource}]`,
-            message: `must not exceed ${order[j] ?? ""} (${String(other)})`,
+            path: `spec.limitRange.${lower}`,
+            message: `${resource}: ${String(value)} must not exceed ${higher} (${String(other)})`,
           });
       }
-    }
+    }),
+  );
 }
 
 function checkNamespaces(spec: SecureWorkspaceSpec, out: Problem[]): void {
@@ -241,17 +289,28 @@ function checkNamespaces(spec: SecureWorkspaceSpec, out: Problem[]): void {
       out.push({ path: `${at}.name`, message: "must be a DNS-1123 label (lower case, digits, '-')" });
       return;
     }
-    if (seen.has(ns.name)) out.push({ path: `${at}.name`, message: `duplicate namespace "${ns.name}"` });
+    // At the list, as the CRD's uniqueness rule reports it; the message says which entry.
+    if (seen.has(ns.name))
+      out.push({ path: "spec.namespaces", message: `duplicate namespace "${ns.name}" at [${i}]` });
     seen.add(ns.name);
     if ((SYSTEM_NAMESPACES as readonly string[]).includes(ns.name))
       out.push({ path: `${at}.name`, message: `"${ns.name}" is a system namespace` });
     checkLabels(ns.labels, `${at}.labels`, out);
+    // At the map, as the CRD's CEL rule reports it; the message names the key.
     for (const key of Object.keys(ns.labels ?? {}))
       if (isProtectedLabelKey(key))
-        out.push({ path: `${at}.labels[${key}]`, message: "is a protected key set by the operator" });
+        out.push({
+          path: `${at}.labels`,
+          message: `label key ${key} is a protected key set by the operator`,
+        });
     for (const key of Object.keys(ns.annotations ?? {}))
-      if (isProtectedAnnotationKey(key))
-        out.push({ path: `${at}.annotations[${key}]`, message: "is a protected key set by the operator" });
+      if (!isLabelKey(key))
+        out.push({ path: `${at}.annotations`, message: `invalid annotation key "${key}"` });
+      else if (isProtectedAnnotationKey(key))
+        out.push({
+          path: `${at}.annotations`,
+          message: `annotation key ${key} is a protected key set by the operator`,
+        });
   });
 }
 
@@ -285,6 +344,12 @@ function checkRbac(spec: SecureWorkspaceSpec, out: Problem[]): void {
     (b.subjects ?? []).forEach((s, j) => {
       const sat = `${at}.subjects[${j}]`;
       if (!s.name) out.push({ path: `${sat}.name`, message: "is required" });
+      // A RoleBinding refuses a ServiceAccount subject whose name no ServiceAccount can have.
+      if (s.kind === "ServiceAccount" && s.name && !isDns1123Subdomain(s.name))
+        out.push({
+          path: `${sat}.name`,
+          message: `"${s.name}" is no ServiceAccount name (a DNS-1123 subdomain)`,
+        });
       if (s.kind === "ServiceAccount" && !s.namespace)
         out.push({ path: `${sat}.namespace`, message: "is required for a ServiceAccount" });
       if (s.kind !== "ServiceAccount" && s.namespace)

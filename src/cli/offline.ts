@@ -7,9 +7,9 @@ import { stringify } from "yaml";
 import { applyDefaults } from "../api/defaults.js";
 import { InputError, parseWorkspaces } from "../api/parse.js";
 import type { Problem } from "../api/problems.js";
-import { checkSchema } from "../api/schema.js";
+import { checkSchema, isUnknownField } from "../api/schema.js";
 import type { SecureWorkspace } from "../api/types.js";
-import { validateSpec } from "../api/validation.js";
+import { validateName, validateSpec } from "../api/validation.js";
 import { desiredState, type DesiredObject } from "../baseline/index.js";
 import { lastValue, UsageError, type ParsedArgs } from "./args.js";
 import { FILENAME } from "./specs.js";
@@ -27,32 +27,37 @@ function readInput(parsed: ParsedArgs): { text: string; source: string } {
   }
 }
 
-/** The API server's words when a type error stops its CEL rules from running. */
+/** The API server's words when a schema problem stops its CEL rules from running. */
 export const RULES_NOT_CHECKED =
   "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation";
 
 /**
- * Every problem at once, as the API server reports them: the structural schema's problems and the
- * semantic rules' (the CRD's CEL rules and what the server checks of the objects we write: CIDRs,
- * quantities) together. As in the server, a wrong type (a string where a list belongs) stops the
- * semantic rules, with the server's sentence saying so. A semantic problem at a path the schema
- * already faulted is not repeated.
+ * Every problem at once, as the API server reports them for `kubectl apply` (strict field
+ * validation): fields the schema does not know refuse the object before anything else is checked,
+ * so then they are all there is to say. Otherwise the structural schema's problems and the name's,
+ * and the semantic rules' (the CRD's CEL rules and what the server checks of the objects we
+ * write: CIDRs, quantities) together. As in the server, a schema problem that stops the rules (a
+ * wrong type, a missing field, an enum value, a maximum exceeded: see Problem.stopsRules) leaves
+ * them out, with the server's sentence saying so. A semantic problem at a path the schema already
+ * faulted is not repeated.
  */
 export function allProblems(ws: SecureWorkspace): Problem[] {
   const schema = checkSchema(ws);
-  if (schema.some((p) => p.message.startsWith("must be of type")))
-    return [...schema, { path: "spec", message: RULES_NOT_CHECKED }];
+  const unknown = schema.filter(isUnknownField);
+  if (unknown.length > 0) return unknown;
+  const structural = [...schema, ...validateName(ws.metadata.name)];
+  if (schema.some((p) => p.stopsRules)) return [...structural, { path: "spec", message: RULES_NOT_CHECKED }];
   let semantic: Problem[];
   try {
     semantic = validateSpec(ws.spec);
-    if (semantic.length === 0 && schema.length === 0) applyDefaults(ws.spec);
+    if (semantic.length === 0 && structural.length === 0) applyDefaults(ws.spec);
   } catch (err) {
     semantic = [
       { path: "spec", message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` },
     ];
   }
   const faulted = new Set(schema.map((p) => p.path));
-  return [...schema, ...semantic.filter((p) => !faulted.has(p.path))];
+  return [...structural, ...semantic.filter((p) => !faulted.has(p.path))];
 }
 
 /**

@@ -192,7 +192,7 @@ describe("sws CLI", function () {
       expect(run.status).to.equal(1);
       expect(run.stdout).to.equal("");
       expect(lines(run.stderr)).to.deep.equal([
-        'bad: spec.namespaces[1].name: duplicate namespace "team-a"',
+        'bad: spec.namespaces: duplicate namespace "team-a" at [1]',
         'bad: spec.namespaces[2].name: "kube-system" is a system namespace',
         'bad: spec.networkPolicy.allowEgressTo[0].ipBlock.cidr: "10.0.0.0/33" is not a valid CIDR',
         'bad: spec.resourceQuota.hard[requests.cpu]: "lots" is not a valid quantity',
@@ -221,7 +221,7 @@ describe("sws CLI", function () {
       const run = sws(["validate", "-f", tmpFile("invalid.yaml", INVALID)]);
       expect(run.status).to.equal(1);
       expect(lines(run.stdout)).to.deep.equal([
-        'bad: spec.namespaces[1].name: duplicate namespace "team-a"',
+        'bad: spec.namespaces: duplicate namespace "team-a" at [1]',
         'bad: spec.namespaces[2].name: "kube-system" is a system namespace',
         'bad: spec.networkPolicy.allowEgressTo[0].ipBlock.cidr: "10.0.0.0/33" is not a valid CIDR',
         'bad: spec.resourceQuota.hard[requests.cpu]: "lots" is not a valid quantity',
@@ -229,16 +229,13 @@ describe("sws CLI", function () {
     });
 
     it("reports schema problems and rule problems (CIDR, quantity) together, as the API server does", () => {
-      const mixed = INVALID.replace("spec:\n", "spec:\n  enforcement: Sometimes\n").replace(
+      const mixed = INVALID.replace(
         "    - name: kube-system\n",
         "    - name: kube-system\n    - name: Bad_Name\n",
       );
       const run = sws(["validate", "-f", "-"], mixed);
       expect(run.status).to.equal(1);
       const out = lines(run.stdout);
-      expect(out).to.include(
-        'bad: spec.enforcement: Unsupported value: "Sometimes": supported values: "Enforce", "Audit"',
-      );
       expect(out.some((l) => l.startsWith('bad: spec.namespaces[3].name: "Bad_Name" should match'))).to.be
         .true;
       expect(out).to.include(
@@ -255,6 +252,15 @@ describe("sws CLI", function () {
       expect(out[0]).to.equal("bad: spec.enforcement: must be of type string, got array");
       expect(out[out.length - 1]).to.match(/^bad: spec: some validation rules were not checked/);
       expect(out.some((l) => l.includes("not a valid CIDR"))).to.be.false;
+    });
+
+    it("a value outside an enum stops the rules too, and says so (as the API server does)", () => {
+      const outside = INVALID.replace("spec:\n", "spec:\n  enforcement: Sometimes\n");
+      const out = lines(sws(["validate", "-f", "-"], outside).stdout);
+      expect(out).to.deep.equal([
+        'bad: spec.enforcement: Unsupported value: "Sometimes": supported values: "Enforce", "Audit"',
+        "bad: spec: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+      ]);
     });
 
     it("reports each workspace of a multi-document file, and fails if any is invalid", () => {

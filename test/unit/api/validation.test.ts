@@ -69,10 +69,10 @@ describe("validateSpec", () => {
       ]);
     });
 
-    it("reports a duplicate at the index of its second occurrence", () => {
+    it("reports a duplicate at the list (as the CRD's rule does), naming its second occurrence", () => {
       expect(
         validateSpec({ namespaces: [{ name: "team-a" }, { name: "team-b" }, { name: "team-a" }] }),
-      ).to.deep.equal([{ path: "spec.namespaces[2].name", message: 'duplicate namespace "team-a"' }]);
+      ).to.deep.equal([{ path: "spec.namespaces", message: 'duplicate namespace "team-a" at [2]' }]);
     });
 
     it("refuses names that are not DNS-1123 labels", () => {
@@ -105,7 +105,12 @@ describe("validateSpec", () => {
       ];
       for (const key of keys) {
         expect(validateSpec({ namespaces: [{ name: "team-a", labels: { [key]: "x" } }] }), key).to.deep.equal(
-          [{ path: `spec.namespaces[0].labels[${key}]`, message: "is a protected key set by the operator" }],
+          [
+            {
+              path: "spec.namespaces[0].labels",
+              message: `label key ${key} is a protected key set by the operator`,
+            },
+          ],
         );
       }
       expect(
@@ -129,8 +134,8 @@ describe("validateSpec", () => {
           key,
         ).to.deep.equal([
           {
-            path: `spec.namespaces[0].annotations[${key}]`,
-            message: "is a protected key set by the operator",
+            path: "spec.namespaces[0].annotations",
+            message: `annotation key ${key} is a protected key set by the operator`,
           },
         ]);
       }
@@ -139,11 +144,11 @@ describe("validateSpec", () => {
       ).to.deep.equal([]);
     });
 
-    it("refuses malformed label keys and values", () => {
+    it("refuses malformed label keys (at the map, as the CRD's rule) and values (at the entry)", () => {
       expect(
         validateSpec({ namespaces: [{ name: "team-a", labels: { "bad key": "ok", good: "bad value!" } }] }),
       ).to.deep.equal([
-        { path: "spec.namespaces[0].labels[bad key]", message: 'invalid label key "bad key"' },
+        { path: "spec.namespaces[0].labels", message: 'invalid label key "bad key"' },
         { path: "spec.namespaces[0].labels[good]", message: 'invalid label value "bad value!"' },
       ]);
     });
@@ -163,7 +168,7 @@ describe("validateSpec", () => {
       ]);
     });
 
-    it("refuses a bad CIDR among the exceptions by its index", () => {
+    it("refuses a bad CIDR among the exceptions at the list (as the CRD's rule), naming its index", () => {
       expect(
         validateSpec(
           withNamespace({
@@ -177,8 +182,8 @@ describe("validateSpec", () => {
         ),
       ).to.deep.equal([
         {
-          path: "spec.networkPolicy.allowIngressFrom[1].ipBlock.except[1]",
-          message: '"10.2.0.0" is not a valid CIDR',
+          path: "spec.networkPolicy.allowIngressFrom[1].ipBlock.except",
+          message: '[1]: "10.2.0.0" is not a valid CIDR',
         },
       ]);
     });
@@ -251,6 +256,22 @@ describe("validateSpec", () => {
       ]);
     });
 
+    it("refuses a selector requirement whose key is no label key (a NetworkPolicy would)", () => {
+      const expression = (key: string): SecureWorkspaceSpec =>
+        withNamespace({
+          networkPolicy: {
+            allowIngressFrom: [{ podSelector: { matchExpressions: [{ key, operator: "Exists" }] } }],
+          },
+        });
+      expect(validateSpec(expression("a b"))).to.deep.equal([
+        {
+          path: "spec.networkPolicy.allowIngressFrom[0].podSelector.matchExpressions[0].key",
+          message: 'invalid label key "a b"',
+        },
+      ]);
+      expect(validateSpec(expression("example.com/tier"))).to.deep.equal([]);
+    });
+
     it("refuses malformed selector label keys and values", () => {
       expect(
         validateSpec(
@@ -267,7 +288,7 @@ describe("validateSpec", () => {
         ),
       ).to.deep.equal([
         {
-          path: "spec.networkPolicy.allowIngressFrom[0].namespaceSelector.matchLabels[a/b/c]",
+          path: "spec.networkPolicy.allowIngressFrom[0].namespaceSelector.matchLabels",
           message: 'invalid label key "a/b/c"',
         },
         {
@@ -279,6 +300,23 @@ describe("validateSpec", () => {
   });
 
   describe("rbac", () => {
+    it("refuses a ServiceAccount subject whose name is no DNS-1123 subdomain; Users and Groups may use any name", () => {
+      const subjects: Subject[] = [
+        { kind: "ServiceAccount", name: "Deployer", namespace: "ci" },
+        { kind: "ServiceAccount", name: "deploy.bot", namespace: "ci" },
+        { kind: "User", name: "Jane Doe" },
+        { kind: "Group", name: "Team A" },
+      ];
+      expect(validateSpec(withNamespace({ rbac: { bindings: [{ role: "view", subjects }] } }))).to.deep.equal(
+        [
+          {
+            path: "spec.rbac.bindings[0].subjects[0].name",
+            message: '"Deployer" is no ServiceAccount name (a DNS-1123 subdomain)',
+          },
+        ],
+      );
+    });
+
     it("refuses a role other than admin, edit or view", () => {
       const spec = withNamespace({
         rbac: { bindings: [{ role: "cluster-admin", subjects: [{ kind: "Group", name: "g" }] }] },
@@ -361,12 +399,16 @@ describe("validateSpec", () => {
     });
 
     it("refuses only Group subjects: a User or ServiceAccount of the same name is not the group", () => {
+      expect(subjectProblems({ kind: "User", name: "system:authenticated" })).to.deep.equal([]);
+      // A ServiceAccount cannot have that name at all (a colon), which is what is said of it.
       expect(
-        subjectProblems(
-          { kind: "User", name: "system:authenticated" },
-          { kind: "ServiceAccount", name: "system:masters", namespace: "ci" },
-        ),
-      ).to.deep.equal([]);
+        subjectProblems({ kind: "ServiceAccount", name: "system:masters", namespace: "ci" }),
+      ).to.deep.equal([
+        {
+          path: "spec.rbac.bindings[0].subjects[0].name",
+          message: '"system:masters" is no ServiceAccount name (a DNS-1123 subdomain)',
+        },
+      ]);
     });
 
     it("refuses a Group exactly when isBroadGroup says so (any name, any prefix)", () => {
@@ -489,7 +531,7 @@ describe("validateSpec", () => {
       for (const guardrails of [{ networkPolicy: "Open" }, { rbac: "Relaxed" }, { mesh: "DISABLE" }]) {
         const schema = checkSchema({ ...ws, spec: { namespaces: [{ name: "team-a" }], guardrails } });
         expect(schema).to.have.length(1);
-        expect(check(guardrails)).to.deep.equal(schema);
+        expect(check(guardrails)).to.deep.equal(schema.map(({ path, message }) => ({ path, message })));
       }
     });
 
@@ -524,7 +566,7 @@ describe("validateSpec", () => {
       guardrails: { rbac: "Lax" } as unknown as SecureWorkspaceSpec["guardrails"],
     });
     expect(problems.map((p) => p.path)).to.deep.equal([
-      "spec.namespaces[1].name",
+      "spec.namespaces",
       "spec.namespaces[2].name",
       "spec.networkPolicy.allowEgressTo[0].ipBlock.cidr",
       "spec.resourceQuota.hard[pods]",
@@ -578,9 +620,9 @@ describe("quota quantities", () => {
       (p) => `${p.path}: ${p.message}`,
     );
 
-  it("requires whole numbers for object counts and extended resources", () => {
+  it("requires whole numbers for object counts and extended resources, at the map (as the CRD's rule)", () => {
     expect(problems({ pods: "2454m" })).to.deep.equal([
-      'spec.resourceQuota.hard[pods]: "2454m" must be a whole number for pods',
+      'spec.resourceQuota.hard: pods: "2454m" must be a whole number (written without a fraction or milli-units)',
     ]);
     expect(problems({ "count/configmaps": "1.5" })).to.have.length(1);
     expect(problems({ "example.com/gpu": "500m" })).to.have.length(1);
@@ -602,8 +644,12 @@ describe("isQuantity", () => {
       expect(isQuantity(q), q).to.be.true;
   });
 
+  it("accepts what the API server's parser reads as zero: a bare suffix, a dot, a sign", () => {
+    for (const q of ["Gi", "e3", "m", ".", "+", "-"]) expect(isQuantity(q), q).to.be.true;
+  });
+
   it("refuses units Kubernetes does not know and stray characters", () => {
-    for (const q of ["", "1K", "1ki", "1 Gi", " 1", "1.2.3", "Gi", "e3", "1e", "lots", "0x10"])
+    for (const q of ["", "1K", "1ki", "1 Gi", " 1", "1.2.3", "e", "1e", "lots", "0x10", ".Ei"])
       expect(isQuantity(q), q).to.be.false;
   });
 });
