@@ -352,13 +352,14 @@ export class ClusterCache {
         }),
       // List items carry no apiVersion/kind: set them once here, so reads need not copy objects.
       transform: (obj) => {
-        const stripped =
-          kind === "Namespace" || kind === "SecureWorkspace"
-            ? withoutManagedFields(obj)
-            : keptOf(withoutManagedFields(obj));
-        stripped.apiVersion ??= r.apiVersion;
-        stripped.kind ??= r.kind;
-        return stripped;
+        // Before keptOf, which decides by kind what to keep: a listed object of a posture kind kept
+        // only its identity (its kind unknown), so a restarted operator lost every foreign policy's
+        // rules and reported Ready over them.
+        obj.apiVersion ??= r.apiVersion;
+        obj.kind ??= r.kind;
+        return kind === "Namespace" || kind === "SecureWorkspace"
+          ? withoutManagedFields(obj)
+          : keptOf(withoutManagedFields(obj));
       },
     });
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.

@@ -99,6 +99,39 @@ describe("effective posture: others' objects that widen a workspace (real API se
     await deleteWorkspace(admin, "po-legacy");
   });
 
+  it("still reports it after a restart, and the restarted operator rewrites nothing", async () => {
+    await createIfAbsent(admin, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "po-restart", labels: { [ADOPT_LABEL]: "po-restart" } },
+    });
+    await createIfAbsent(admin, allowAll("po-restart", "kept-allow-all"));
+    await admin.apply(workspace("po-restart", { namespaces: [{ name: "po-restart" }] }));
+    const reported = await waitForStatus(
+      admin,
+      "po-restart",
+      (w) => condition(w, "NetworkPolicyEnforced")?.reason === "ForeignPolicyWidensAccess",
+      "the allow-all reported",
+    );
+
+    // A new operator finds the policy by listing, not by a watch event: it must keep its rules.
+    await operator.stop();
+    operator = await startOperator({ workers: 4 });
+    await waitFor(() => operator.log.lines.some((l) => l.fields?.["workspace"] === "po-restart"), {
+      message: "the restarted operator's pass over po-restart",
+    });
+
+    const after = await getWorkspace(admin, "po-restart");
+    expect(condition(after, "Ready")).to.include({ status: "False", reason: "ForeignPolicyWidensAccess" });
+    expect(nistState(after, "SC-7").evidence).to.contain("kept-allow-all");
+    expect(after?.metadata.resourceVersion, "no status write by the restarted operator").to.equal(
+      reported.metadata.resourceVersion,
+    );
+    await admin.delete(resourceOfKind("NetworkPolicy"), "kept-allow-all", "po-restart");
+    await waitReady(admin, "po-restart");
+    await deleteWorkspace(admin, "po-restart");
+  });
+
   it("reports a tenant's binding of admin to system:authenticated, and not its own inside-the-workspace objects", async () => {
     await admin.apply(
       workspace("po-team", {
