@@ -64,6 +64,22 @@ export function isEchoOf(
   return type !== "delete" && obj.metadata.resourceVersion === own.resourceVersion;
 }
 
+/**
+ * Whether the cache already shows a write the operator is about to record: the object at the
+ * write's resourceVersion or newer, or (a delete) the object already gone from the cache with no
+ * earlier write of ours pending for it. Then reads already see the write's effect without a
+ * record (see ClusterCache.get), and no watch event would ever remove one.
+ */
+export function deliveredAlready(
+  cached: KubeObject | undefined,
+  pending: { readonly resourceVersion: string; readonly object: KubeObject | undefined } | undefined,
+  resourceVersion: string,
+  deleted: boolean,
+): boolean {
+  if (deleted) return cached === undefined && pending === undefined;
+  return cached !== undefined && newerOrSame(cached, resourceVersion);
+}
+
 /** Whether two versions of an object differ in status (and resourceVersion) only. */
 export function onlyStatusChanged(previous: KubeObject, current: KubeObject): boolean {
   const rest = (o: KubeObject): string =>
@@ -218,8 +234,21 @@ export class ClusterCache {
     const rv = obj.metadata.resourceVersion;
     if (!rv) return;
     const r = resourceOfKind(kind);
-    const key = objectKey(kind, r.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name);
+    const namespace = r.namespaced ? obj.metadata.namespace : undefined;
+    const key = objectKey(kind, namespace, obj.metadata.name);
+    const cached = this.informers.get(kind)?.get(obj.metadata.name, namespace);
+    if (deliveredAlready(cached, this.ownWrites.get(key), rv, deleted)) {
+      // The watch was faster than the answer: no event will ever catch up with a record made now,
+      // and it would hold a second copy of the object for as long as the object stays unchanged.
+      this.ownWrites.delete(key);
+      return;
+    }
     this.ownWrites.set(key, { resourceVersion: rv, object: deleted ? undefined : withoutManagedFields(obj) });
+  }
+
+  /** How many of the operator's writes the cache still remembers (their watch events not seen yet). */
+  pendingWrites(): number {
+    return this.ownWrites.size;
   }
 
   /** Every object of a posture kind (see POSTURE_KINDS) in a namespace, the operator's own included. */

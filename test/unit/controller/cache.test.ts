@@ -1,6 +1,7 @@
 /** Pure helpers of the cluster cache: object ordering by resourceVersion, the cache transform, echoes. */
 import { expect } from "chai";
 import {
+  deliveredAlready,
   isEchoOf,
   newer,
   newerOrSame,
@@ -62,6 +63,28 @@ describe("isEchoOf", () => {
   it("calls the delete of an object the operator deleted an echo, and a re-creation not", () => {
     expect(isEchoOf({ resourceVersion: "10", object: undefined }, "delete", at("10"))).to.be.true;
     expect(isEchoOf({ resourceVersion: "10", object: undefined }, "add", at("12"))).to.be.false;
+  });
+});
+
+describe("deliveredAlready (whether a write still needs remembering)", () => {
+  it("is true when the watch delivered the written version, or a newer one, before the answer came", () => {
+    expect(deliveredAlready(at("10"), undefined, "10", false)).to.be.true;
+    expect(deliveredAlready(at("11"), undefined, "10", false)).to.be.true;
+  });
+
+  it("is false while the cache holds an older version or nothing yet: reads need the write", () => {
+    expect(deliveredAlready(at("9"), undefined, "10", false)).to.be.false;
+    expect(deliveredAlready(undefined, undefined, "10", false)).to.be.false;
+    expect(deliveredAlready(at("abc"), undefined, "abd", false)).to.be.false;
+  });
+
+  it("is true for a delete whose object the watch already removed", () => {
+    expect(deliveredAlready(undefined, undefined, "10", true)).to.be.true;
+  });
+
+  it("is false for a delete while the cache still shows the object, or an own write of it is pending", () => {
+    expect(deliveredAlready(at("10"), undefined, "10", true)).to.be.false;
+    expect(deliveredAlready(undefined, { resourceVersion: "10", object: at("10") }, "10", true)).to.be.false;
   });
 });
 
