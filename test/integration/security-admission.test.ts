@@ -462,11 +462,22 @@ describe("admission: tamper protection and operator confinement (real API server
         }),
       );
       expect(adopted.metadata.labels).to.include({ ...managedLabels(), [ADOPT_LABEL]: WS, team: "b" });
-      await operator.apply(
-        networkPolicy(ADOPTABLE, "sws-default-deny", {
-          labels: managedLabels(),
-          ownerReferences: ownerReferences(),
-        }),
+      // The policy reads the namespace (namespaceObject) from the API server's informer, which can be
+      // a moment behind the write above: seen once in CI as a refusal right after it. Allowed once
+      // the server's cache has the adopted namespace.
+      await waitFor(
+        async () =>
+          operator.apply(
+            networkPolicy(ADOPTABLE, "sws-default-deny", {
+              labels: managedLabels(),
+              ownerReferences: ownerReferences(),
+            }),
+          ),
+        {
+          timeoutMs: 10_000,
+          intervalMs: 200,
+          message: "the operator's baseline accepted in the adopted namespace",
+        },
       );
     });
 
