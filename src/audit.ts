@@ -8,9 +8,10 @@ import type { SecureWorkspace } from "./api/types.js";
 import { derivedEvidence } from "./baseline/controls.js";
 import { lastValue, UsageError, type ParsedArgs } from "./cli/args.js";
 import { FORMATS, STATES } from "./cli/specs.js";
-import { KubeClient } from "./kube/client.js";
-import { resourceOfKind } from "./kube/resources.js";
+import { KubeClient } from "./runtime/client.js";
+import { resourceOfKind, RESOURCES } from "./api/resources.js";
 import { assessmentResults } from "./oscal.js";
+import { FIELD_MANAGER } from "./api/constants.js";
 
 /** One row of the report. */
 export interface AuditRow {
@@ -175,7 +176,7 @@ export async function audit(parsed: ParsedArgs, version: string): Promise<number
       throw new Error(`context "${request.context}" not found in kubeconfig`);
     kc.setCurrentContext(request.context);
   }
-  const kube = new KubeClient(kc);
+  const kube = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
   try {
     const list = await kube.list(resourceOfKind("SecureWorkspace"));
     const all = (list.items as unknown as SecureWorkspace[]).sort((a, b) =>

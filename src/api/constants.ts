@@ -8,6 +8,8 @@ export const PLURAL = "secureworkspaces";
 
 /** The single server-side-apply field manager for every write. */
 export const FIELD_MANAGER = "secure-workspace-operator";
+/** The `reportingController` of the operator's Events. */
+export const REPORTING_CONTROLLER = `${GROUP}/operator`;
 export const FINALIZER = `${GROUP}/cleanup`;
 /** The operator's own namespace when none is given (config/namespace.yaml). */
 export const DEFAULT_OPERATOR_NAMESPACE = "secure-workspace-system";

@@ -11,15 +11,11 @@ import {
   WORKSPACE_LABEL,
 } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
-import type { KubeClient, KubeObject } from "../kube/client.js";
-import {
-  collectionPath,
-  NAMESPACED_MANAGED_KINDS,
-  resourceOfKind,
-  type ManagedKind,
-} from "../kube/resources.js";
+import type { KubeClient, KubeObject } from "../runtime/client.js";
+import { NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../api/resources.js";
+import { collectionPath } from "../runtime/resources.js";
 import { objectKey, type ObservedObject } from "./diff.js";
-import { ResilientInformer, type RestartInfo } from "./informer.js";
+import { ResilientInformer, type RestartInfo } from "../runtime/informer.js";
 
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";

@@ -10,7 +10,7 @@ import type {
   NamespaceInfo,
   SubjectInput,
 } from "../baseline/posture.js";
-import type { KubeObject } from "../kube/client.js";
+import type { KubeObject } from "../runtime/client.js";
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value)

@@ -11,19 +11,24 @@ import {
   DEFAULT_PROTECTED_NAMESPACES,
   RESERVED_NAME_PREFIX,
   WORKSPACE_LABEL,
+  FIELD_MANAGER,
+  API_VERSION,
+  KIND,
+  REPORTING_CONTROLLER,
 } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
-import { isAbortError, KubeClient, type KubeObject } from "../kube/client.js";
-import { isTransient, retryAfterMs } from "../kube/errors.js";
-import { checkIdentity, IdentityError } from "../kube/identity.js";
+import { isAbortError, KubeClient, type KubeObject } from "../runtime/client.js";
+import { isTransient, retryAfterMs } from "../runtime/errors.js";
+import { checkIdentity, IdentityError } from "./identity.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ClusterCache, POSTURE_KINDS, type CacheEventType } from "./cache.js";
-import { LeaderElector, type LeaderElectionTimings } from "./leader-election.js";
+import { LeaderElector, type LeaderElectionTimings } from "../runtime/leader-election.js";
 import { MeshDetector } from "./mesh-detector.js";
-import { WorkQueue, type ReconcileResult, type RetryHint } from "./queue.js";
+import { WorkQueue, type ReconcileResult, type RetryHint } from "../runtime/queue.js";
 import { Reconciler, type ReconcileReport } from "./reconciler.js";
+import { RESOURCES } from "../api/resources.js";
 
 /** Longest wait before retrying a workspace whose failure says the API server was unavailable. */
 const TRANSIENT_RETRY_CAP_MS = 30_000;
@@ -113,6 +118,8 @@ export class Manager {
   constructor(private readonly options: ManagerOptions) {
     const metrics = options.metrics;
     this.kube = new KubeClient(options.kc, {
+      fieldManager: FIELD_MANAGER,
+      resources: RESOURCES,
       ...(metrics ? { onRequest: (verb: string, code: number): void => metrics.apiRequest(verb, code) } : {}),
     });
     this.cache = new ClusterCache(options.kc, this.kube, {
@@ -145,7 +152,11 @@ export class Manager {
     });
     const events = new EventRecorder(
       this.kube,
-      options.leaderElection?.identity ?? DEFAULT_LEASE_NAME,
+      {
+        controller: REPORTING_CONTROLLER,
+        instance: options.leaderElection?.identity ?? DEFAULT_LEASE_NAME,
+        regarding: { apiVersion: API_VERSION, kind: KIND },
+      },
       (err) => options.log.warn("event not recorded", { error: err }),
     );
     this.reconciler = new Reconciler({

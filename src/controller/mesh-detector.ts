@@ -2,7 +2,7 @@
  * Whether Istio's security API is served, from discovery, remembered for a short while so a
  * busy loop does not ask on every reconcile, and re-asked so a later install is picked up.
  */
-import type { KubeClient } from "../kube/client.js";
+import type { KubeClient } from "../runtime/client.js";
 
 /** Discovery of security.istio.io/v1 with a time-to-live. */
 export class MeshDetector {

@@ -22,9 +22,9 @@ import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
 import { posture, type Finding } from "../baseline/posture.js";
 import { controlOf } from "../baseline/index.js";
 import { objectRef, type DesiredObject } from "../baseline/objects.js";
-import { isAbortError, type KubeClient, type KubeObject } from "../kube/client.js";
-import { errorMessage, isConflict, isNotFound, writeFailureReason } from "../kube/errors.js";
-import { resourceOfKind } from "../kube/resources.js";
+import { isAbortError, type KubeClient, type KubeObject } from "../runtime/client.js";
+import { errorMessage, isConflict, isNotFound, writeFailureReason } from "../runtime/errors.js";
+import { resourceOfKind } from "../api/resources.js";
 import type { EventRecorder } from "../observability/events.js";
 import type { ClusterCache } from "./cache.js";
 import {
@@ -52,7 +52,7 @@ import {
   namespaceInfo,
 } from "./foreign.js";
 import type { MeshDetector } from "./mesh-detector.js";
-import type { ReconcileResult } from "./queue.js";
+import type { ReconcileResult } from "../runtime/queue.js";
 import {
   computeStatus,
   foreignMessage,

@@ -1,10 +1,9 @@
 /**
- * Kubernetes Events (events.k8s.io/v1) about a SecureWorkspace. The workspace is cluster-scoped,
- * so, as client-go does, its Events live in the `default` namespace.
+ * Kubernetes Events (events.k8s.io/v1) about objects of one kind. For a cluster-scoped kind (the
+ * SecureWorkspace), as client-go does, the Events live in the `default` namespace.
  */
 import { randomBytes } from "node:crypto";
-import { API_VERSION, KIND } from "../api/constants.js";
-import { isAbortError, type KubeClient } from "../kube/client.js";
+import { isAbortError, type KubeClient } from "../runtime/client.js";
 
 /** Normal or Warning. */
 export type EventType = "Normal" | "Warning";
@@ -15,6 +14,16 @@ export interface EventSubject {
   readonly uid?: string;
 }
 
+/** Who records and about which kind: the fixed parts of every Event of a recorder. */
+export interface EventSource {
+  /** `reportingController`, e.g. "secureworkspace.io/operator". */
+  readonly controller: string;
+  /** `reportingInstance`: this replica. */
+  readonly instance: string;
+  /** The kind every subject is of (`regarding.apiVersion` and `.kind`). */
+  readonly regarding: { readonly apiVersion: string; readonly kind: string };
+}
+
 /**
  * Records Events; failures are reported to `onError`, never thrown into the reconcile, except a
  * cancellation (the reconcile is being stopped: it must not go on as if the Event were written).
@@ -22,14 +31,14 @@ export interface EventSubject {
 export class EventRecorder {
   constructor(
     private readonly kube: KubeClient,
-    private readonly instance: string,
+    private readonly source: EventSource,
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly namespace = "default",
   ) {}
 
   /** The same recorder writing through `kube` (e.g. a client bound to a reconcile's signal). */
   through(kube: KubeClient): EventRecorder {
-    return new EventRecorder(kube, this.instance, this.onError, this.namespace);
+    return new EventRecorder(kube, this.source, this.onError, this.namespace);
   }
 
   /** Emits one Event (fire and forget, awaited so callers can order writes). */
@@ -51,11 +60,11 @@ export class EventRecorder {
         reason,
         action,
         note: note.length > 1000 ? `${note.slice(0, 997)}...` : note,
-        reportingController: "secureworkspace.io/operator",
-        reportingInstance: this.instance,
+        reportingController: this.source.controller,
+        reportingInstance: this.source.instance,
         regarding: {
-          apiVersion: API_VERSION,
-          kind: KIND,
+          apiVersion: this.source.regarding.apiVersion,
+          kind: this.source.regarding.kind,
           name: subject.name,
           ...(subject.uid ? { uid: subject.uid } : {}),
         },

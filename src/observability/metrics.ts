@@ -6,7 +6,6 @@
  * never a workspace or namespace name, which would grow a series per tenant.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { QueueMetricsSink } from "../controller/queue.js";
 
 /** controller-runtime's reconcile results (`controller_runtime_reconcile_total{result}`). */
 export type ReconcileOutcome = "success" | "error" | "requeue" | "requeue_after";
@@ -30,6 +29,24 @@ export interface MetricsOptions {
   readonly leaseName?: string;
   /** Also collect Node.js process metrics (process_resident_memory_bytes, ...), default true. */
   readonly processMetrics?: boolean;
+}
+
+/**
+ * The work-queue series of one queue, as callbacks. It has the shape of the runtime queue's metrics
+ * sink, which the manager passes it as (a compile-time check), so this folder need not import the
+ * runtime: observability sits beside it, not above or below.
+ */
+export interface QueueSeries {
+  /** Sets the queue's depth. */
+  depth(n: number): void;
+  /** Counts one add. */
+  added(): void;
+  /** Counts one rate-limited retry. */
+  retried(): void;
+  /** Observes a key's wait in the queue, in seconds. */
+  queueLatencySeconds(s: number): void;
+  /** Observes a handler's run, in seconds. */
+  workDurationSeconds(s: number): void;
 }
 
 /**
@@ -158,7 +175,7 @@ export class Metrics {
   }
 
   /** A sink for the work queue called `name` (the `name` label; use a fixed name, e.g. the controller's). */
-  queueSink(name: string): QueueMetricsSink {
+  queueSink(name: string): QueueSeries {
     this.queueDepth.set({ name }, 0);
     this.queueAdds.inc({ name }, 0);
     this.queueRetries.inc({ name }, 0);

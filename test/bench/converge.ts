@@ -5,11 +5,13 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import { ResilientInformer } from "../../src/controller/informer.js";
-import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { collectionPath, resourceOfKind } from "../../src/kube/resources.js";
+import { ResilientInformer } from "../../src/runtime/informer.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
+import { collectionPath } from "../../src/runtime/resources.js";
 import { forEachLimited } from "./stats.js";
 import { benchWorkspace, workspaceName, type Naming } from "./workload.js";
+import { FIELD_MANAGER } from "../../src/api/constants.js";
 
 const SWS = resourceOfKind("SecureWorkspace");
 
@@ -33,7 +35,7 @@ export class WorkspaceTracker {
 
   constructor(kc: KubeConfig, naming: Naming) {
     this.wanted = new Set(Array.from({ length: naming.workspaces }, (_, i) => workspaceName(naming, i)));
-    const client = new KubeClient(kc);
+    const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     this.client = client;
     this.informer = new ResilientInformer<KubeObject>({
       kc,
@@ -116,7 +118,7 @@ export const USER_FIELD_MANAGER = "sws-bench-user";
 
 /** Applies the N workspaces (server-side apply, the "user" field manager). */
 export async function applyWorkspaces(options: ApplyOptions): Promise<void> {
-  const client = new KubeClient(options.kc, { fieldManager: USER_FIELD_MANAGER });
+  const client = new KubeClient(options.kc, { resources: RESOURCES, fieldManager: USER_FIELD_MANAGER });
   let count = 0;
   try {
     const all = Array.from({ length: options.naming.workspaces }, (_, i) =>

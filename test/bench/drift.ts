@@ -13,9 +13,10 @@ import {
   PSA_PREFIX,
   WORKSPACE_LABEL,
 } from "../../src/api/constants.js";
-import { ResilientInformer } from "../../src/controller/informer.js";
-import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { collectionPath, resourceOfKind } from "../../src/kube/resources.js";
+import { ResilientInformer } from "../../src/runtime/informer.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
+import { collectionPath } from "../../src/runtime/resources.js";
 import { sleep } from "../support/wait.js";
 import { percentile } from "./stats.js";
 import { namespacesOf, type Naming } from "./workload.js";
@@ -152,7 +153,7 @@ export class DriftBench {
   private readonly namespaces: ResilientInformer<KubeObject>;
 
   constructor(private readonly options: DriftOptions) {
-    this.client = new KubeClient(options.kc, { fieldManager: "sws-bench-drift" });
+    this.client = new KubeClient(options.kc, { resources: RESOURCES, fieldManager: "sws-bench-drift" });
     this.policies = informerOf(
       options.kc,
       this.client,

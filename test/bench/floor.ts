@@ -9,8 +9,8 @@
  * finalizer or a status. They are deleted, and confirmed gone, before the operator starts.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { sleep } from "../support/wait.js";
 import { USER_FIELD_MANAGER } from "./converge.js";
 import { forEachLimited } from "./stats.js";
@@ -89,13 +89,17 @@ async function floorOwner(admin: KubeClient): Promise<FloorOwner> {
 /** Applies the floor's objects and times it (first request to last answer). */
 export async function runFloor(options: FloorOptions): Promise<FloorResult> {
   const { naming, concurrency, progress } = options;
-  const admin = new KubeClient(options.adminKc, { fieldManager: "sws-bench-admin" });
+  const admin = new KubeClient(options.adminKc, { resources: RESOURCES, fieldManager: "sws-bench-admin" });
   let client: KubeClient | undefined;
   try {
     const owner = await floorOwner(admin);
     const kc =
       options.identity === "sa" ? await serviceAccountKubeConfig(admin, options.adminKc) : options.adminKc;
-    const floor = new KubeClient(kc, { fieldManager: FLOOR_FIELD_MANAGER, maxSockets: concurrency });
+    const floor = new KubeClient(kc, {
+      resources: RESOURCES,
+      fieldManager: FLOOR_FIELD_MANAGER,
+      maxSockets: concurrency,
+    });
     client = floor;
     const all = Array.from({ length: naming.workspaces }, (_, i) => floorObjects(naming, i, owner)).flat();
     const namespaces = all.filter((o) => o.kind === "Namespace");
@@ -201,7 +205,11 @@ async function deleteAndConfirmGone(
  */
 export async function applyFloorWorkspaces(options: FloorWorkspacesOptions): Promise<FloorWorkspacesResult> {
   const { naming, concurrency, progress } = options;
-  const user = new KubeClient(options.adminKc, { fieldManager: USER_FIELD_MANAGER, maxSockets: concurrency });
+  const user = new KubeClient(options.adminKc, {
+    resources: RESOURCES,
+    fieldManager: USER_FIELD_MANAGER,
+    maxSockets: concurrency,
+  });
   const workspaces = Array.from({ length: naming.workspaces }, (_, i) => benchWorkspace(naming, i, "floor"));
   const uids = new Map<string, string>();
   const tick = setInterval(
@@ -230,7 +238,7 @@ export async function applyFloorWorkspaces(options: FloorWorkspacesOptions): Pro
       uids,
     };
   } catch (err) {
-    const admin = new KubeClient(options.adminKc, { fieldManager: "sws-bench-admin" });
+    const admin = new KubeClient(options.adminKc, { resources: RESOURCES, fieldManager: "sws-bench-admin" });
     await deleteAndConfirmGone(admin, uids, concurrency, 30_000).catch(() => undefined);
     admin.close();
     const why = err instanceof Error ? err.message : String(err);
@@ -260,7 +268,7 @@ export interface RemoveFloorWorkspacesOptions {
  */
 export async function removeFloorWorkspaces(options: RemoveFloorWorkspacesOptions): Promise<number> {
   const { uids } = options.applied;
-  const admin = new KubeClient(options.adminKc, { fieldManager: "sws-bench-admin" });
+  const admin = new KubeClient(options.adminKc, { resources: RESOURCES, fieldManager: "sws-bench-admin" });
   const started = performance.now();
   try {
     const listed = new Map(

@@ -6,11 +6,12 @@
  * and the idle phase that follows runs with them in place (its zero-write check included).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient } from "../../src/kube/client.js";
+import { KubeClient } from "../../src/runtime/client.js";
 import { waitFor } from "../support/wait.js";
 import type { WorkspaceTracker } from "./converge.js";
 import { forEachLimited } from "./stats.js";
 import { namespacesOf, type Naming } from "./workload.js";
+import { RESOURCES } from "../../src/api/resources.js";
 
 /** The foreign policy's name in every namespace. */
 export const FOREIGN_POLICY = "bench-tenant-allow-all";
@@ -24,7 +25,7 @@ export async function addForeignPolicies(options: {
   readonly timeoutMs: number;
 }): Promise<{ policies: number; seconds: number }> {
   const { naming } = options;
-  const client = new KubeClient(options.kc, { fieldManager: "sws-bench-tenant" });
+  const client = new KubeClient(options.kc, { resources: RESOURCES, fieldManager: "sws-bench-tenant" });
   const started = performance.now();
   try {
     const namespaces = Array.from({ length: naming.workspaces }, (_, i) => namespacesOf(naming, i)).flat();

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { availableParallelism, cpus, totalmem } from "node:os";
-import type { KubeObject } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
 import type { BenchArgs } from "./args.js";
 import { formatCpu, formatServerTime, type ControlPlaneCpu, type ServerTime } from "./cluster.js";
 import { latencySummary, type DriftSample } from "./drift.js";

@@ -15,7 +15,7 @@ import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.j
 import { desiredState } from "../../src/baseline/index.js";
 import type { DesiredObject } from "../../src/baseline/objects.js";
 import { withAppliedHash } from "../../src/controller/diff.js";
-import type { KubeObject } from "../../src/kube/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
 
 /**
  * Floor objects carry these instead of the operator's labels, so the operator's label-selected

@@ -8,8 +8,9 @@
  */
 import type { SecureWorkspaceStatus } from "../../src/api/types.js";
 import { FINALIZER } from "../../src/api/constants.js";
-import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind, type ResourceType } from "../../src/kube/resources.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
+import { type ResourceType } from "../../src/runtime/resources.js";
 import { adminKubeConfig, setTestEnv } from "../harness/test-env.js";
 import { installOperatorPrerequisites, startOperator } from "../integration/support/operator.js";
 import { sleep, waitFor } from "../support/wait.js";
@@ -129,8 +130,8 @@ async function main(): Promise<void> {
     setTestEnv({ kubeconfigPath: c.kubeconfigPath, ...(c.local ? { cluster: c.local } : {}) });
     await installOperatorPrerequisites();
     const kc = adminKubeConfig();
-    const admin = new KubeClient(kc, { fieldManager: "sws-write-cost" });
-    const op = new KubeClient(kc, { fieldManager: "secure-workspace-operator" });
+    const admin = new KubeClient(kc, { resources: RESOURCES, fieldManager: "sws-write-cost" });
+    const op = new KubeClient(kc, { resources: RESOURCES, fieldManager: "secure-workspace-operator" });
     const status = await realStatus(admin);
     console.log(`real status: ${JSON.stringify(status).length} bytes of JSON`);
     const owner = await admin.apply({

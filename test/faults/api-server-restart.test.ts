@@ -11,7 +11,7 @@ import type { LocalCluster } from "../harness/local-cluster.js";
 import { testEnv } from "../harness/test-env.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { expectConvergedExactly } from "./support/final-state.js";
 import {

@@ -15,8 +15,8 @@
 import { expect } from "chai";
 import { NAMES } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { getWorkspace } from "../integration/support/workspaces.js";

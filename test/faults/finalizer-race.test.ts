@@ -7,7 +7,7 @@
  * the write is recorded in the read-your-writes cache, and "already gone" counts as done.
  */
 import { expect } from "chai";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { expectConvergedExactly } from "./support/final-state.js";
 import {

@@ -8,8 +8,8 @@
  * The killed replica is started again as the next trial's standby.
  */
 import { expect } from "chai";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { resourceOf } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { resourceOf } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import {
   adminClient,

@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { sleep } from "../support/wait.js";

@@ -16,7 +16,7 @@
  */
 import { expect } from "chai";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import type { LocalCluster } from "../harness/local-cluster.js";
 import { testEnv } from "../harness/test-env.js";
 import { installIstioCrds } from "../integration/support/istio.js";

@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import {
   adminClient,

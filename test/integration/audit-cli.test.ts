@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import type { AuditRow } from "../../src/audit.js";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { testEnv } from "../harness/test-env.js";
 import {

@@ -7,12 +7,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { ApiError, isNotFound } from "../../src/kube/errors.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { ApiError, isNotFound } from "../../src/runtime/errors.js";
+import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { adminKubeConfig } from "../harness/test-env.js";
 import { waitFor } from "../support/wait.js";
+import { FIELD_MANAGER } from "../../src/api/constants.js";
 
 const NS = resourceOfKind("Namespace");
 const CM = resourceOfKind("ConfigMap");
@@ -44,7 +45,7 @@ describe("the test cluster is a real Kubernetes control plane", function () {
   this.timeout(120_000);
   let admin: KubeClient;
   before(() => {
-    admin = new KubeClient(adminKubeConfig(), { fieldManager: "cluster-test" });
+    admin = new KubeClient(adminKubeConfig(), { resources: RESOURCES, fieldManager: "cluster-test" });
   });
   after(() => admin.close());
 
@@ -116,7 +117,7 @@ describe("the test cluster is a real Kubernetes control plane", function () {
       contexts: [{ name: "c", cluster: cluster.name, user: "reader" }],
       currentContext: "c",
     });
-    const reader = new KubeClient(kc);
+    const reader = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     try {
       const denied = await refusal(reader.list(CM, { namespace: "rbac-check" }));
       expect(denied?.statusCode).to.equal(403);

@@ -26,8 +26,8 @@ import {
   OWNER_UID_ANNOTATION,
   WORKSPACE_LABEL,
 } from "../../src/api/constants.js";
-import { KubeClient, type KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { testEnv } from "../harness/test-env.js";
 import { waitFor } from "../support/wait.js";
 import {

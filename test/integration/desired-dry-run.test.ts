@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { ApiError } from "../../src/kube/errors.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { ApiError } from "../../src/runtime/errors.js";
 import { installCrd } from "./support/crd.js";
 import { installIstioCrds } from "./support/istio.js";
 import { adminClient } from "./support/operator.js";

@@ -5,8 +5,8 @@
  * Event names it; nothing is forced. Once the policy is gone the deletion completes by itself.
  */
 import { expect } from "chai";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import { createIfAbsent, refusal } from "./support/admission.js";
 import {

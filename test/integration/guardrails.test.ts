@@ -33,9 +33,9 @@ import {
   WORKSPACE_LABEL,
   WORKSPACE_NAMESPACES_ANNOTATION,
 } from "../../src/api/constants.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { ApiError } from "../../src/kube/errors.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { ApiError } from "../../src/runtime/errors.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import {
   createIfAbsent,

@@ -27,7 +27,7 @@ import {
   TAMPER_POLICY,
 } from "./support/admission.js";
 import { adminClient, installOperatorPrerequisites, OPERATOR_NAMESPACE } from "./support/operator.js";
-import { ApiError } from "../../src/kube/errors.js";
+import { ApiError } from "../../src/runtime/errors.js";
 
 const execFileAsync = promisify(execFile);
 const CHART = "config/helm/secure-workspace-operator";

@@ -19,9 +19,9 @@ import {
 } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { Manager } from "../../src/controller/manager.js";
-import type { KubeClient } from "../../src/kube/client.js";
-import { CONFINEMENT_POLICY, IdentityError, TAMPER_POLICY } from "../../src/kube/identity.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient } from "../../src/runtime/client.js";
+import { CONFINEMENT_POLICY, IdentityError, TAMPER_POLICY } from "../../src/controller/identity.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { adminKubeConfig } from "../harness/test-env.js";
 import { writeOperatorKubeconfig } from "../support/operator-process.js";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
-import { ResilientInformer, type RestartInfo } from "../../src/controller/informer.js";
+import { ResilientInformer, type RestartInfo } from "../../src/runtime/informer.js";
 import { adminKubeConfig, testEnv } from "../harness/test-env.js";
 import { sleep, waitFor } from "../support/wait.js";
 

@@ -10,12 +10,13 @@ import {
   type Lease,
   type LeaseClient,
   type StopReason,
-} from "../../src/controller/leader-election.js";
-import { KubeClient } from "../../src/kube/client.js";
-import { isNotFound } from "../../src/kube/errors.js";
-import { resourceOf } from "../../src/kube/resources.js";
+} from "../../src/runtime/leader-election.js";
+import { KubeClient } from "../../src/runtime/client.js";
+import { isNotFound } from "../../src/runtime/errors.js";
+import { resourceOf, RESOURCES } from "../../src/api/resources.js";
 import { adminKubeConfig } from "../harness/test-env.js";
 import { sleep, waitFor } from "../support/wait.js";
+import { FIELD_MANAGER } from "../../src/api/constants.js";
 
 const LEASE = resourceOf("coordination.k8s.io/v1", "Lease");
 const NAMESPACE = resourceOf("v1", "Namespace");
@@ -46,7 +47,7 @@ describe("leader election on a real API server", function () {
   let leaseName = "";
 
   before(async () => {
-    kube = new KubeClient(adminKubeConfig());
+    kube = new KubeClient(adminKubeConfig(), { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     await kube.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   });
 

@@ -9,8 +9,8 @@
 import { expect } from "chai";
 import { ADOPT_LABEL } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import { createIfAbsent, serviceAccountClient } from "./support/admission.js";
 import {

@@ -7,9 +7,9 @@ import { expect } from "chai";
 import { NAMES } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { ApiError, isNotFound } from "../../src/kube/errors.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { ApiError, isNotFound } from "../../src/runtime/errors.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import { installIstioCrds, uninstallIstioCrds } from "./support/istio.js";
 import {

@@ -31,8 +31,8 @@ import {
   OWNER_UID_ANNOTATION,
   WORKSPACE_LABEL,
 } from "../../src/api/constants.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { waitFor } from "../support/wait.js";
 import {

@@ -18,9 +18,9 @@ import {
   OWNER_UID_ANNOTATION,
 } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
-import { ApiError } from "../../src/kube/errors.js";
-import { resourceOfKind } from "../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import { ApiError } from "../../src/runtime/errors.js";
+import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import {
   createIfAbsent,

@@ -14,7 +14,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/kube/client.js";
+import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { testEnv } from "../harness/test-env.js";
 import { installAdmissionPolicies, removeAdmissionPolicies } from "../integration/support/admission.js";

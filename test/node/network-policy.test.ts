@@ -25,7 +25,7 @@ import {
 } from "../integration/support/operator.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import { check, NONE, type Case, type Target } from "./support/judged.js";
 import { serveOutsideAddresses } from "./support/outside-addresses.js";
 import { apply, kubectl, namespace, probePod, waitPodsReady, type PodRef } from "./support/pods.js";

@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import path from "node:path";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import { nodeEnv } from "../harness/node-root-hooks.js";
 import { deployOperator, undeployOperator } from "../harness/node/deploy.js";
 import { adminClient, OPERATOR_NAMESPACE } from "../integration/support/operator.js";

@@ -5,7 +5,7 @@
  * capabilities, a non-root user, no_new_privs.
  */
 import { expect } from "chai";
-import type { KubeClient } from "../../src/kube/client.js";
+import type { KubeClient } from "../../src/runtime/client.js";
 import {
   adminClient,
   installOperatorPrerequisites,

@@ -20,9 +20,9 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from "../../../sr
 import { parseQuantity } from "../../../src/api/quantity.js";
 import type { Condition, SecureWorkspace } from "../../../src/api/types.js";
 import { desiredState, type DesiredObject } from "../../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../../src/kube/client.js";
-import { ApiError } from "../../../src/kube/errors.js";
-import { resourceOfKind } from "../../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import { ApiError } from "../../../src/runtime/errors.js";
+import { resourceOfKind } from "../../../src/api/resources.js";
 import { sleep, waitFor } from "../../support/wait.js";
 
 /** Every kind the operator labels as managed (mesh kinds only when their CRDs are served). */

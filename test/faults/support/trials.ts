@@ -8,9 +8,9 @@ import fc from "fast-check";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
 import { WORKSPACE_LABEL } from "../../../src/api/constants.js";
 import { desiredState } from "../../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../../src/kube/client.js";
-import { isNotFound } from "../../../src/kube/errors.js";
-import { resourceOfKind } from "../../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import { isNotFound } from "../../../src/runtime/errors.js";
+import { resourceOfKind } from "../../../src/api/resources.js";
 import { validSpec } from "../../support/arbitraries.js";
 import { waitFor } from "../../support/wait.js";
 

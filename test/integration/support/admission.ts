@@ -10,13 +10,14 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject } from "../../../src/kube/client.js";
-import { ApiError } from "../../../src/kube/errors.js";
-import { resourceOfKind } from "../../../src/kube/resources.js";
+import { KubeClient, type KubeObject } from "../../../src/runtime/client.js";
+import { ApiError } from "../../../src/runtime/errors.js";
+import { resourceOfKind, RESOURCES } from "../../../src/api/resources.js";
 import { controlPlaneBinaries, repoRoot } from "../../harness/control-plane-binaries.js";
 import { adminKubeConfig, testEnv } from "../../harness/test-env.js";
 import { waitFor } from "../../support/wait.js";
 import { adminClient, operatorKubeConfig } from "./operator.js";
+import { FIELD_MANAGER } from "../../../src/api/constants.js";
 
 export const KUBECTL = process.env["KUBECTL"] ?? "kubectl";
 export const TAMPER_POLICY = "secure-workspace-tamper-protection";
@@ -98,7 +99,7 @@ export async function serviceAccountClient(
 ): Promise<{ client: KubeClient; kc: KubeConfig }> {
   const token = await admin.requestToken(namespace, name, 3600);
   const kc = tokenKubeConfig(`${namespace}-${name}`, token);
-  return { client: new KubeClient(kc, { fieldManager: `e2e-${name}` }), kc };
+  return { client: new KubeClient(kc, { resources: RESOURCES, fieldManager: `e2e-${name}` }), kc };
 }
 
 /** Whether `request` is refused by `policy` (403 naming it); false when it was accepted. */
@@ -207,7 +208,7 @@ async function createProbeNamespace(admin: KubeClient, operator: KubeClient): Pr
 
 /** A client under the operator's ServiceAccount token (its RBAC from config/rbac.yaml must be installed). */
 export async function operatorClient(): Promise<KubeClient> {
-  return new KubeClient(await operatorKubeConfig());
+  return new KubeClient(await operatorKubeConfig(), { fieldManager: FIELD_MANAGER, resources: RESOURCES });
 }
 
 /** Applies the policies and their bindings from config/ and waits until the server enforces them. */

@@ -8,18 +8,19 @@ import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { Manager, type ManagerLog } from "../../../src/controller/manager.js";
-import { KubeClient, type KubeObject } from "../../../src/kube/client.js";
+import { KubeClient, type KubeObject } from "../../../src/runtime/client.js";
 import { Metrics } from "../../../src/observability/metrics.js";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
 import { adminKubeConfig } from "../../harness/test-env.js";
 import { installCrd } from "./crd.js";
+import { RESOURCES } from "../../../src/api/resources.js";
 
 export const OPERATOR_NAMESPACE = "secure-workspace-system";
 export const OPERATOR_SA = "secure-workspace-operator";
 
 /** The admin client tests use for setup and for playing "another user" (its own field manager). */
 export function adminClient(): KubeClient {
-  return new KubeClient(adminKubeConfig(), { fieldManager: "e2e-test-admin" });
+  return new KubeClient(adminKubeConfig(), { resources: RESOURCES, fieldManager: "e2e-test-admin" });
 }
 
 /** The YAML documents of a file under config/. */

@@ -6,9 +6,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import type { Condition, SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../../src/kube/client.js";
-import { isNotFound } from "../../../src/kube/errors.js";
-import { resourceOfKind } from "../../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import { isNotFound } from "../../../src/runtime/errors.js";
+import { resourceOfKind } from "../../../src/api/resources.js";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
 import { waitFor } from "../../support/wait.js";
 

@@ -5,8 +5,8 @@
  * come from the API server; only the fields read here are checked.
  */
 import { foreignNetworkPolicy, namespaceInfo } from "../../../src/controller/foreign.js";
-import type { KubeClient, KubeObject } from "../../../src/kube/client.js";
-import { resourceOfKind } from "../../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import { resourceOfKind } from "../../../src/api/resources.js";
 import type {
   ClusterPolicies,
   ContainerPortInput,

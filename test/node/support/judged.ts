@@ -13,7 +13,7 @@ import {
   type Endpoint,
   type ReachVerdict,
 } from "../../../src/baseline/reachability.js";
-import type { KubeClient } from "../../../src/kube/client.js";
+import type { KubeClient } from "../../../src/runtime/client.js";
 import { clusterModel, policyFingerprint, type ClusterModel } from "./cluster-model.js";
 import { measure, mismatches, type PodRef, type Reachability, type Verdict } from "./pods.js";
 

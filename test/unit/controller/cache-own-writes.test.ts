@@ -7,9 +7,11 @@ import { expect } from "chai";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ClusterCache } from "../../../src/controller/cache.js";
-import { KubeClient, type KubeObject } from "../../../src/kube/client.js";
+import { KubeClient, type KubeObject } from "../../../src/runtime/client.js";
 import { KubeConfig } from "@kubernetes/client-node";
 import { waitFor } from "../../support/wait.js";
+import { FIELD_MANAGER } from "../../../src/api/constants.js";
+import { RESOURCES } from "../../../src/api/resources.js";
 
 const policy = (resourceVersion: string): KubeObject => ({
   apiVersion: "networking.k8s.io/v1",
@@ -51,7 +53,7 @@ describe("ClusterCache's own writes", () => {
       contexts: [{ name: "ctx", cluster: "c", user: "u" }],
       currentContext: "ctx",
     });
-    kube = new KubeClient(access);
+    kube = new KubeClient(access, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     cache = new ClusterCache(access, kube);
     await cache.start();
     await cache.waitForSync(AbortSignal.timeout(10_000));

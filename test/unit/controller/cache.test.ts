@@ -8,7 +8,7 @@ import {
   onlyStatusChanged,
   withoutManagedFields,
 } from "../../../src/controller/cache.js";
-import type { KubeObject } from "../../../src/kube/client.js";
+import type { KubeObject } from "../../../src/runtime/client.js";
 
 const at = (resourceVersion: string): KubeObject => ({
   apiVersion: "v1",

@@ -31,8 +31,8 @@ import type { SecureWorkspace, SecureWorkspaceStatus } from "../../../src/api/ty
 import type { ClusterCache } from "../../../src/controller/cache.js";
 import type { MeshDetector } from "../../../src/controller/mesh-detector.js";
 import { Reconciler } from "../../../src/controller/reconciler.js";
-import type { KubeClient, KubeObject } from "../../../src/kube/client.js";
-import type { ResourceType } from "../../../src/kube/resources.js";
+import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import type { ResourceType } from "../../../src/runtime/resources.js";
 import type { EventRecorder } from "../../../src/observability/events.js";
 import { validSpec, validWorkspace } from "../../support/arbitraries.js";
 

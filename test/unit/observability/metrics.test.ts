@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { WorkQueue } from "../../../src/controller/queue.js";
+import { WorkQueue } from "../../../src/runtime/queue.js";
 import { Metrics } from "../../../src/observability/metrics.js";
 import { waitFor } from "../../support/wait.js";
 

@@ -1,6 +1,6 @@
 /**
- * Where each kind the operator touches lives in the REST API. A fixed table: the operator
- * only ever manages these kinds, so no discovery round trip is needed to build a URL.
+ * Where a kind lives in the REST API: resource types, their paths, and fixed tables of them (no
+ * discovery). Generic: the domain's own kinds are listed by the domain (src/api/resources.ts).
  */
 
 /** A REST resource. */
@@ -11,8 +11,11 @@ export interface ResourceType {
   readonly namespaced: boolean;
 }
 
-/** The kinds the operator reads or writes. */
-export const RESOURCES: readonly ResourceType[] = [
+/**
+ * The built-in Kubernetes kinds a client of this runtime may need (the domain adds its own, e.g. a
+ * CRD's, in a {@link ResourceTable} of its own).
+ */
+export const KUBERNETES_RESOURCES: readonly ResourceType[] = [
   { apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
   { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true },
   {
@@ -23,29 +26,10 @@ export const RESOURCES: readonly ResourceType[] = [
   },
   { apiVersion: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true },
   { apiVersion: "v1", kind: "LimitRange", plural: "limitranges", namespaced: true },
-  {
-    apiVersion: "security.istio.io/v1",
-    kind: "PeerAuthentication",
-    plural: "peerauthentications",
-    namespaced: true,
-  },
-  {
-    apiVersion: "security.istio.io/v1",
-    kind: "AuthorizationPolicy",
-    plural: "authorizationpolicies",
-    namespaced: true,
-  },
-  {
-    apiVersion: "secureworkspace.io/v1alpha1",
-    kind: "SecureWorkspace",
-    plural: "secureworkspaces",
-    namespaced: false,
-  },
   { apiVersion: "events.k8s.io/v1", kind: "Event", plural: "events", namespaced: true },
   { apiVersion: "coordination.k8s.io/v1", kind: "Lease", plural: "leases", namespaced: true },
   { apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
   { apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true },
-  // Used by tools and tests (installing config/, admission checks), not by the reconcile loop.
   { apiVersion: "v1", kind: "Pod", plural: "pods", namespaced: true },
   { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", plural: "roles", namespaced: true },
   {
@@ -80,31 +64,40 @@ export const RESOURCES: readonly ResourceType[] = [
   },
 ];
 
-/** The managed kinds that live inside owned namespaces (what the reconciler diffs and prunes). */
-export const NAMESPACED_MANAGED_KINDS = [
-  "NetworkPolicy",
-  "RoleBinding",
-  "ResourceQuota",
-  "LimitRange",
-  "PeerAuthentication",
-  "AuthorizationPolicy",
-] as const;
-/** One of {@link NAMESPACED_MANAGED_KINDS}. */
-export type ManagedKind = (typeof NAMESPACED_MANAGED_KINDS)[number];
+/**
+ * A fixed table of kinds: a client that only ever touches these needs no discovery round trip to build
+ * a URL. Kinds must be unique by name.
+ */
+export class ResourceTable {
+  /** The kinds, in the order given. */
+  readonly types: readonly ResourceType[];
 
-/** The resource type of a kind; throws for a kind outside the table. */
-export function resourceOf(apiVersion: string, kind: string): ResourceType {
-  const found = RESOURCES.find((r) => r.kind === kind && r.apiVersion === apiVersion);
-  if (!found) throw new Error(`unsupported kind ${apiVersion} ${kind}`);
-  return found;
+  constructor(types: readonly ResourceType[]) {
+    const names = new Set<string>();
+    for (const t of types) {
+      if (names.has(t.kind)) throw new Error(`resource table: kind ${t.kind} listed twice`);
+      names.add(t.kind);
+    }
+    this.types = types;
+  }
+
+  /** The resource type of a kind; throws for a kind outside the table. */
+  of(apiVersion: string, kind: string): ResourceType {
+    const found = this.types.find((r) => r.kind === kind && r.apiVersion === apiVersion);
+    if (!found) throw new Error(`unsupported kind ${apiVersion} ${kind}`);
+    return found;
+  }
+
+  /** The resource type of a kind by name alone (kinds are unique in the table). */
+  ofKind(kind: string): ResourceType {
+    const found = this.types.find((r) => r.kind === kind);
+    if (!found) throw new Error(`unsupported kind ${kind}`);
+    return found;
+  }
 }
 
-/** The resource type of a kind by name alone (kinds are unique in the table). */
-export function resourceOfKind(kind: string): ResourceType {
-  const found = RESOURCES.find((r) => r.kind === kind);
-  if (!found) throw new Error(`unsupported kind ${kind}`);
-  return found;
-}
+/** The table of {@link KUBERNETES_RESOURCES}. */
+export const KUBERNETES = new ResourceTable(KUBERNETES_RESOURCES);
 
 /** `/api/v1` or `/apis/<group>/<version>`. */
 export function groupVersionPath(apiVersion: string): string {

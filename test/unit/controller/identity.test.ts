@@ -14,7 +14,7 @@ import {
   TAMPER_POLICY,
   type AdmissionPolicy,
   type PolicyLookup,
-} from "../../../src/kube/identity.js";
+} from "../../../src/controller/identity.js";
 
 const OPERATOR = "system:serviceaccount:secure-workspace-system:secure-workspace-operator";
 const ADMIN = "kubernetes-admin";

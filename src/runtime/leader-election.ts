@@ -18,9 +18,9 @@
 import { sleep } from "./sleep.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { KubeClient, KubeObject } from "../kube/client.js";
-import { isConflict, isNotFound } from "../kube/errors.js";
-import { resourceOf } from "../kube/resources.js";
+import type { KubeClient, KubeObject } from "./client.js";
+import { isConflict, isNotFound } from "./errors.js";
+import { KUBERNETES } from "./resources.js";
 
 /** The fields of a Lease's spec that leader election reads and writes. */
 export interface LeaseSpec {
@@ -87,7 +87,7 @@ export interface LeaderElectorOptions extends Partial<LeaderElectionTimings> {
 /** client-go's JitterFactor: a candidate waits retryPeriod × (1 + random × 1.2) between attempts. */
 const JITTER_FACTOR = 1.2;
 
-const LEASE = resourceOf("coordination.k8s.io/v1", "Lease");
+const LEASE = KUBERNETES.of("coordination.k8s.io/v1", "Lease");
 
 /**
  * The timings with defaults applied; throws unless leaseDuration > renewDeadline > 1.2 × retryPeriod > 0

@@ -7,9 +7,15 @@ import { Agent, request as httpsRequest, type RequestOptions } from "node:https"
 import { setMaxListeners } from "node:events";
 import { request as httpRequest } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { FIELD_MANAGER } from "../api/constants.js";
 import { ApiError } from "./errors.js";
-import { collectionPath, groupVersionPath, objectPath, resourceOf, type ResourceType } from "./resources.js";
+import {
+  collectionPath,
+  groupVersionPath,
+  KUBERNETES,
+  objectPath,
+  type ResourceTable,
+  type ResourceType,
+} from "./resources.js";
 
 /** How long TLS material and auth headers from the kubeconfig are reused before being read again. */
 const CONNECTION_OPTIONS_TTL_MS = 10_000;
@@ -48,8 +54,10 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
   /** Metrics hook. */
   readonly onRequest?: RequestObserver;
-  /** Server-side-apply field manager (default the operator's; tests and tools set their own). */
-  readonly fieldManager?: string;
+  /** Server-side-apply field manager: who owns the fields this client applies. */
+  readonly fieldManager: string;
+  /** Where the kinds this client writes by object live (default: Kubernetes' built-in kinds). */
+  readonly resources?: ResourceTable;
 }
 
 /** Whether an error is a cancelled request (our own or Node's AbortError). */
@@ -89,15 +97,17 @@ export class KubeClient {
   private signal: AbortSignal | undefined;
   private readonly server: URL;
   private readonly fieldManager: string;
+  private readonly resources: ResourceTable;
 
   constructor(
     private readonly kc: KubeConfig,
-    private readonly options: KubeClientOptions = {},
+    private readonly options: KubeClientOptions,
   ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.server = new URL(cluster.server);
-    this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    this.fieldManager = options.fieldManager;
+    this.resources = options.resources ?? KUBERNETES;
     this.transport = { agent: undefined, connection: undefined };
   }
 
@@ -115,9 +125,9 @@ export class KubeClient {
     return scoped;
   }
 
-  /** Server-side apply (force: the operator owns these fields) with the operator's field manager. */
+  /** Server-side apply (force: this client owns these fields) with its field manager. */
   async apply<T extends KubeObject>(obj: KubeObject, options: { dryRun?: boolean } = {}): Promise<T> {
-    const r = resourceOf(obj.apiVersion, obj.kind);
+    const r = this.resources.of(obj.apiVersion, obj.kind);
     return this.send<T>({
       verb: "apply",
       method: "PATCH",
@@ -130,7 +140,7 @@ export class KubeClient {
 
   /** Server-side apply to a cluster-scoped object's status subresource. */
   async applyStatus<T extends KubeObject>(obj: KubeObject): Promise<T> {
-    const r = resourceOf(obj.apiVersion, obj.kind);
+    const r = this.resources.of(obj.apiVersion, obj.kind);
     return this.send<T>({
       verb: "apply-status",
       method: "PATCH",
@@ -159,7 +169,7 @@ export class KubeClient {
 
   /** Creates an object. */
   async create<T extends KubeObject>(obj: KubeObject): Promise<T> {
-    const r = resourceOf(obj.apiVersion, obj.kind);
+    const r = this.resources.of(obj.apiVersion, obj.kind);
     return this.send<T>({
       verb: "create",
       method: "POST",
@@ -173,7 +183,7 @@ export class KubeClient {
    * version makes it a 409 Conflict: optimistic concurrency, as leader election needs.
    */
   async replace<T extends KubeObject>(obj: KubeObject): Promise<T> {
-    const r = resourceOf(obj.apiVersion, obj.kind);
+    const r = this.resources.of(obj.apiVersion, obj.kind);
     return this.send<T>({
       verb: "update",
       method: "PUT",
@@ -257,7 +267,7 @@ export class KubeClient {
 
   /** Mints a ServiceAccount token with the TokenRequest API. */
   async requestToken(namespace: string, serviceAccount: string, expirationSeconds = 3600): Promise<string> {
-    const r = resourceOf("v1", "ServiceAccount");
+    const r = KUBERNETES.ofKind("ServiceAccount");
     const answer = await this.send<{ status: { token: string } }>({
       verb: "create",
       method: "POST",

@@ -7,7 +7,7 @@ import {
   releaseSpec,
   resolveTimings,
   type LeaseSpec,
-} from "../../../src/controller/leader-election.js";
+} from "../../../src/runtime/leader-election.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -8,10 +8,10 @@
  *
  * The verdict is pure ({@link judgeIdentity}); the I/O ({@link checkIdentity}) only reads.
  */
-import { sleep } from "../controller/sleep.js";
-import type { KubeClient, KubeObject } from "./client.js";
-import { errorMessage, isForbidden, isNotFound, isTransient } from "./errors.js";
-import { resourceOfKind } from "./resources.js";
+import { sleep } from "../runtime/sleep.js";
+import type { KubeClient, KubeObject } from "../runtime/client.js";
+import { errorMessage, isForbidden, isNotFound, isTransient } from "../runtime/errors.js";
+import { resourceOfKind } from "../api/resources.js";
 
 /** The tamper-protection policy (config/admission-policy.yaml): its exemptions must name us. */
 export const TAMPER_POLICY = "secure-workspace-tamper-protection";

@@ -8,8 +8,8 @@ import { expect } from "chai";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
-import { isAbortError, KubeClient } from "../../../src/kube/client.js";
-import { resourceOfKind } from "../../../src/kube/resources.js";
+import { isAbortError, KubeClient } from "../../../src/runtime/client.js";
+import { resourceOfKind } from "../../../src/api/resources.js";
 
 const CONFIG_MAP = resourceOfKind("ConfigMap");
 
@@ -49,7 +49,10 @@ function clientFor(url: string, observed: string[]): KubeClient {
     contexts: [{ name: "ctx", cluster: "c", user: "u" }],
     currentContext: "ctx",
   });
-  return new KubeClient(kc, { onRequest: (verb, code) => observed.push(`${verb} ${String(code)}`) });
+  return new KubeClient(kc, {
+    fieldManager: "client-cancel-test",
+    onRequest: (verb, code) => observed.push(`${verb} ${String(code)}`),
+  });
 }
 
 const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "ns" } };

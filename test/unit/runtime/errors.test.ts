@@ -1,6 +1,6 @@
 /** Which failures say "the API server is unavailable" (src/kube/errors.ts): they get a short retry cap. */
 import { expect } from "chai";
-import { ApiError, isTransient, retryAfterMs } from "../../../src/kube/errors.js";
+import { ApiError, isTransient, retryAfterMs } from "../../../src/runtime/errors.js";
 
 const answer = (status: number, retryAfterSeconds?: number): ApiError =>
   new ApiError(

@@ -10,7 +10,7 @@ import {
   statusCodeOf,
   watchQueryParams,
   type RestartInfo,
-} from "../../../src/controller/informer.js";
+} from "../../../src/runtime/informer.js";
 import { sleep, waitFor } from "../../support/wait.js";
 
 describe("jitteredTimeoutSeconds", () => {

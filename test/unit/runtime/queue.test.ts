@@ -9,7 +9,7 @@ import {
   type QueueMetricsSink,
   type ReconcileHandler,
   type ReconcileResult,
-} from "../../../src/controller/queue.js";
+} from "../../../src/runtime/queue.js";
 import { sleep, waitFor } from "../../support/wait.js";
 
 /** A promise plus the function that resolves it, to hold a handler open until the test lets go. */
