@@ -24,7 +24,8 @@ import { checkIdentity, IdentityError } from "./identity.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ClusterCache, POSTURE_KINDS, type CacheEventType } from "./cache.js";
-import { LeaderElector, type LeaderElectionTimings } from "../runtime/leader-election.js";
+import type { LeaderElectionTimings } from "../runtime/leader-election.js";
+import { Lifecycle, type RunResult } from "../runtime/manager.js";
 import { MeshDetector } from "./mesh-detector.js";
 import { WorkQueue, type ReconcileResult, type RetryHint } from "../runtime/queue.js";
 import { Reconciler, type ReconcileReport } from "./reconciler.js";
@@ -109,11 +110,8 @@ export class Manager {
   private readonly listedBy = new Map<string, Set<string>>();
   /** workspace → the namespace names its spec lists (to undo listedBy without a scan). */
   private readonly namespacesOf = new Map<string, string[]>();
-  private elector: LeaderElector | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
-  private leading = false;
+  private readonly lifecycle: Lifecycle;
   private gaugesAt = 0;
-  private started = false;
 
   constructor(private readonly options: ManagerOptions) {
     const metrics = options.metrics;
@@ -169,98 +167,45 @@ export class Manager {
       onReport: (r) => this.onReport(r),
     });
     this.cache.onChange((kind, type, obj, routine) => this.route(kind, type, obj, routine));
+    const le = options.leaderElection;
+    this.lifecycle = new Lifecycle({
+      kube: this.kube,
+      caches: this.cache,
+      queue: this.queue,
+      log: options.log,
+      reconcile: (key, signal) => this.timedReconcile(key, signal),
+      keys: () => this.workspaceKeys(),
+      workers: options.workers ?? DEFAULTS.workers,
+      resyncPeriodMs: options.resyncPeriodMs ?? DEFAULTS.resyncPeriodMs,
+      shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
+      preflight: (signal) => this.checkIdentity(signal),
+      ...(le?.enabled
+        ? {
+            leaderElection: {
+              namespace: options.operatorNamespace ?? DEFAULTS.operatorNamespace,
+              name: le.leaseName ?? DEFAULTS.leaseName,
+              ...(le.identity ? { identity: le.identity } : {}),
+              ...(le.timings ? { timings: le.timings } : {}),
+            },
+          }
+        : {}),
+      onLeading: (leading) => metrics?.setLeader(leading),
+    });
   }
 
   /** True once the caches have synced (readiness). */
   get synced(): boolean {
-    return this.started && this.cache.synced;
+    return this.lifecycle.synced;
   }
 
   /**
    * Runs until `signal` aborts (resolves "stopped") or, with leader election, until the lease
    * is lost (resolves "lost": the process should exit non-zero, as controller-runtime does).
-   * Stop order: workers drain first, then the lease is released, then the caches stop, so a
-   * standby never starts while this replica still writes. A lost lease cancels the reconciles in
-   * flight at once (their requests are destroyed, none is sent after): the renew deadline, which
-   * ends before the Lease expires for the others, is a real deadline for this replica's writes.
+   * The order of start and stop, and the cancellation of in-flight work on a lost Lease, are the
+   * runtime's ({@link Lifecycle}).
    */
-  async run(signal: AbortSignal): Promise<"stopped" | "lost"> {
-    const { log } = this.options;
-    try {
-      await this.checkIdentity(signal);
-    } catch (err) {
-      // Nothing has started yet: only the client's sockets to free.
-      this.kube.close();
-      throw err;
-    }
-    if (signal.aborted) {
-      this.kube.close();
-      return "stopped";
-    }
-    await this.cache.start();
-    this.started = true;
-    await this.cache.waitForSync(signal).catch((err: unknown) => {
-      if (!signal.aborted) throw err;
-    });
-    if (signal.aborted) {
-      await this.stop();
-      return "stopped";
-    }
-    log.info("caches synced");
-    const le = this.options.leaderElection;
-    if (!le?.enabled) {
-      // Not the process signal: a stop lets in-flight reconciles finish within the shutdown grace.
-      const workers = new AbortController();
-      this.startWorkers(workers.signal);
-      await new Promise<void>((resolve) => {
-        if (signal.aborted) resolve();
-        else signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-      try {
-        await this.stop();
-      } finally {
-        workers.abort();
-      }
-      return "stopped";
-    }
-    let lost = false;
-    const leadership = new AbortController();
-    const workers = new AbortController();
-    const drainThenRelease = async (): Promise<void> => {
-      await this.drain();
-      leadership.abort();
-    };
-    signal.addEventListener("abort", () => void drainThenRelease(), { once: true });
-    this.elector = new LeaderElector({
-      kube: this.kube,
-      namespace: this.options.operatorNamespace ?? DEFAULTS.operatorNamespace,
-      name: le.leaseName ?? DEFAULTS.leaseName,
-      ...(le.identity ? { identity: le.identity } : {}),
-      ...le.timings,
-      // Work runs under the leadership's own signal too: whatever ends the term cancels it.
-      onStartedLeading: (leadership) => this.startWorkers(AbortSignal.any([workers.signal, leadership])),
-      onStoppedLeading: (reason) => {
-        this.leading = false;
-        this.options.metrics?.setLeader(false);
-        if (reason === "lost") {
-          lost = true;
-          log.error("lost leadership; stopping");
-          workers.abort();
-          void this.queue.shutdown(0);
-        }
-      },
-      onNewLeader: (identity) => log.info("leader", { identity }),
-      onError: (err) => log.warn("leader election", { error: err }),
-    });
-    if (signal.aborted) leadership.abort();
-    try {
-      await this.elector.run(leadership.signal);
-    } finally {
-      // Also when run() rejects (a callback threw): nothing may keep writing or watching.
-      workers.abort();
-      await this.stop();
-    }
-    return lost ? "lost" : "stopped";
+  async run(signal: AbortSignal): Promise<RunResult> {
+    return this.lifecycle.run(signal);
   }
 
   /**
@@ -276,20 +221,9 @@ export class Manager {
     log.info("identity", { username: check.username, policies: check.policies });
   }
 
-  private startWorkers(signal: AbortSignal): void {
-    if (this.leading) return;
-    this.leading = true;
-    this.options.metrics?.setLeader(true);
-    this.options.log.info("starting workers", { workers: this.options.workers ?? DEFAULTS.workers });
-    this.queue.start(async (key, cancel) => this.timedReconcile(key, cancel), signal);
-    for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
-    const period = this.options.resyncPeriodMs ?? DEFAULTS.resyncPeriodMs;
-    if (period > 0) {
-      this.resyncTimer = setInterval(() => {
-        for (const ws of this.cache.list("SecureWorkspace")) this.queue.add(ws.metadata.name);
-      }, period);
-      this.resyncTimer.unref();
-    }
+  /** Every workspace's key. */
+  private *workspaceKeys(): Iterable<string> {
+    for (const ws of this.cache.list("SecureWorkspace")) yield ws.metadata.name;
   }
 
   private async timedReconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
@@ -303,22 +237,6 @@ export class Manager {
       this.options.metrics?.observeReconcile(seconds(), "error");
       throw err;
     }
-  }
-
-  /** Stops taking work and waits (bounded) for in-flight reconciles. Idempotent. */
-  private async drain(): Promise<void> {
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    this.resyncTimer = undefined;
-    const finished = await this.queue.shutdown(this.options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
-    if (!finished) this.options.log.warn("shutdown: in-flight reconciles did not finish in time");
-  }
-
-  private async stop(): Promise<void> {
-    await this.drain();
-    await this.cache.stop();
-    this.kube.close();
-    this.leading = false;
-    this.options.log.info("stopped");
   }
 
   /** Maps a cache change to the workspace keys it concerns. */
