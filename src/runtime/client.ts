@@ -7,7 +7,7 @@ import { Agent, request as httpsRequest, type RequestOptions } from "node:https"
 import { setMaxListeners } from "node:events";
 import { request as httpRequest } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ApiError } from "./errors.js";
+import { ApiError, RequestError, TimeoutError } from "./errors.js";
 import {
   collectionPath,
   groupVersionPath,
@@ -317,7 +317,12 @@ export class KubeClient {
     // Checked after the awaits above, right before the request leaves: an aborted scope sends nothing.
     if (this.signal?.aborted) throw cancelled(spec, this.signal);
     if (this.signal) opts.signal = this.signal;
-    const { status, body, retryAfter } = await this.roundTrip(url, opts, payload);
+    const { status, body, retryAfter } = await this.roundTrip(url, opts, payload).catch((err: unknown) => {
+      // A cancellation stays what it is (callers test for it); anything else says what was asked.
+      if (isAbortError(err)) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new RequestError(`${spec.verb} ${spec.path}: no answer: ${why}`, spec.verb, spec.path, { cause: err });
+    });
     this.options.onRequest?.(spec.verb, status);
     if (status < 200 || status >= 300) throw this.toError(spec, status, body, retryAfter);
     return (body ? JSON.parse(body) : {}) as T;
@@ -373,7 +378,7 @@ export class KubeClient {
         );
         res.on("error", reject);
       });
-      req.on("timeout", () => req.destroy(new Error(`request timed out after ${String(opts.timeout)} ms`)));
+      req.on("timeout", () => req.destroy(new TimeoutError(`request timed out after ${String(opts.timeout)} ms`)));
       req.on("error", (err) => {
         this.options.onRequest?.(isAbortError(err) ? "aborted" : "error", 0);
         reject(err);

@@ -18,6 +18,32 @@ export class ApiError extends Error {
   readonly retryAfterSeconds?: number;
 }
 
+/** No answer within a deadline (a request's timeout, a leader-election attempt's budget). */
+export class TimeoutError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * A request that got no answer (refused, reset, DNS, TLS, timed out): what was asked and of whom,
+ * with the socket's error as the cause.
+ */
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    /** The verb, e.g. "apply". */
+    readonly verb: string,
+    /** The request's path. */
+    readonly path: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = "RequestError";
+  }
+}
+
 /** Whether an error is a confirmed 404 (never treat any other failure as "not found"). */
 export function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.statusCode === 404;
@@ -55,10 +81,9 @@ function errorsIn(err: unknown, depth = 0): unknown[] {
 /** A 429 or 5xx answer, or no answer at all (refused, reset, timed out): the server, not the request. */
 function isServerSide(err: unknown): boolean {
   if (err instanceof ApiError) return err.statusCode === 429 || err.statusCode >= 500;
-  return (
-    err instanceof Error &&
-    (/^E[A-Z]+$/.test(String((err as { code?: unknown }).code)) || /timed out/.test(err.message))
-  );
+  if (err instanceof TimeoutError) return true;
+  // Node's socket errors carry a system error code (ECONNREFUSED, ECONNRESET, ENOTFOUND, EPIPE...).
+  return err instanceof Error && "code" in err && /^E[A-Z]+$/.test(String(err.code));
 }
 
 /**

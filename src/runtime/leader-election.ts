@@ -19,7 +19,7 @@ import { sleep } from "./sleep.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeClient, KubeObject } from "./client.js";
-import { isConflict, isNotFound } from "./errors.js";
+import { isConflict, isNotFound, TimeoutError } from "./errors.js";
 import { KUBERNETES } from "./resources.js";
 
 /** The fields of a Lease's spec that leader election reads and writes. */
@@ -187,7 +187,7 @@ async function withTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: numbe
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const err = new Error(`${what} timed out after ${Math.round(ms)} ms`);
+      const err = new TimeoutError(`${what} timed out after ${Math.round(ms)} ms`);
       controller.abort(err);
       reject(err);
     }, ms);

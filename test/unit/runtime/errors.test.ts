@@ -1,6 +1,12 @@
-/** Which failures say "the API server is unavailable" (src/kube/errors.ts): they get a short retry cap. */
+/** Which failures say "the API server is unavailable" (src/runtime/errors.ts): they get a short retry cap. */
 import { expect } from "chai";
-import { ApiError, isTransient, retryAfterMs } from "../../../src/runtime/errors.js";
+import {
+  ApiError,
+  isTransient,
+  RequestError,
+  retryAfterMs,
+  TimeoutError,
+} from "../../../src/runtime/errors.js";
 
 const answer = (status: number, retryAfterSeconds?: number): ApiError =>
   new ApiError(
@@ -20,7 +26,17 @@ describe("isTransient", () => {
     expect(isTransient(answer(500))).to.be.true;
     expect(isTransient(answer(503))).to.be.true;
     expect(isTransient(refused())).to.be.true;
-    expect(isTransient(new Error("request timed out after 30000 ms"))).to.be.true;
+    expect(isTransient(new TimeoutError("request timed out after 30000 ms"))).to.be.true;
+    expect(
+      isTransient(
+        new RequestError("apply /api/v1/namespaces: no answer", "apply", "/", { cause: refused() }),
+      ),
+    ).to.be.true;
+  });
+
+  it("classes by type, not by the words of a message", () => {
+    expect(isTransient(new Error("request timed out after 30000 ms"))).to.be.false;
+    expect(isTransient(new Error("connect ECONNREFUSED 127.0.0.1:6443"))).to.be.false;
   });
 
   it("is false for answers a retry rarely fixes, and for plain bugs", () => {
