@@ -321,7 +321,9 @@ export class KubeClient {
       // A cancellation stays what it is (callers test for it); anything else says what was asked.
       if (isAbortError(err)) throw err;
       const why = err instanceof Error ? err.message : String(err);
-      throw new RequestError(`${spec.verb} ${spec.path}: no answer: ${why}`, spec.verb, spec.path, { cause: err });
+      throw new RequestError(`${spec.verb} ${spec.path}: no answer: ${why}`, spec.verb, spec.path, {
+        cause: err,
+      });
     });
     this.options.onRequest?.(spec.verb, status);
     if (status < 200 || status >= 300) throw this.toError(spec, status, body, retryAfter);
@@ -378,7 +380,9 @@ export class KubeClient {
         );
         res.on("error", reject);
       });
-      req.on("timeout", () => req.destroy(new TimeoutError(`request timed out after ${String(opts.timeout)} ms`)));
+      req.on("timeout", () =>
+        req.destroy(new TimeoutError(`request timed out after ${String(opts.timeout)} ms`)),
+      );
       req.on("error", (err) => {
         this.options.onRequest?.(isAbortError(err) ? "aborted" : "error", 0);
         reject(err);
