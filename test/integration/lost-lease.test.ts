@@ -39,7 +39,13 @@ const WORKSPACES = ["lost-lease-a", "lost-lease-b"];
  */
 const IN_FLIGHT_MS = 300;
 /** The kinds of the baseline on a cluster without a service mesh. */
-const CORE_KINDS: readonly string[] = ["Namespace", "NetworkPolicy", "RoleBinding", "ResourceQuota", "LimitRange"];
+const CORE_KINDS: readonly string[] = [
+  "Namespace",
+  "NetworkPolicy",
+  "RoleBinding",
+  "ResourceQuota",
+  "LimitRange",
+];
 
 function namespacesOf(ws: string): string[] {
   return Array.from({ length: NAMESPACES_PER_WORKSPACE }, (_, i) => `${ws}-${String(i).padStart(3, "0")}`);
@@ -179,9 +185,9 @@ describe("a deposed leader stops writing (real API server, its audit log as witn
     // It was cut off in the middle: the baseline its workspaces ask for is incomplete (else the test
     // proves nothing). A fast server may see every namespace created before the loss, so this counts
     // every object of the baseline (mesh aside: this cluster has none), not only the namespaces.
-    const desired = WORKSPACES.flatMap((name) => desiredStateOf({ name, uid: "" }, applyDefaults(spec(name)))).filter((o) =>
-      CORE_KINDS.includes(o.kind),
-    );
+    const desired = WORKSPACES.flatMap((name) =>
+      desiredStateOf({ name, uid: "" }, applyDefaults(spec(name))),
+    ).filter((o) => CORE_KINDS.includes(o.kind));
     const present = new Set<string>();
     for (const kind of CORE_KINDS) {
       const list = await admin.list(resourceOfKind(kind), {
