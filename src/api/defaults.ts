@@ -1,8 +1,11 @@
 /**
  * Defaults from the API contract, applied in one place. The CRD sets the same defaults at
  * admission; applying them here too keeps `sws render` offline and objects stored before a
- * default existed working.
+ * default existed working. The values the schema declares are read from SCHEMA_DEFAULTS (generated
+ * from the CRD), so the CRD is their one owner; only the defaults a schema cannot express (one field
+ * defaulting to another, or depending on the mesh provider) are written here.
  */
+import { SCHEMA_DEFAULTS } from "./generated.js";
 import type {
   BindableRole,
   DeletionPolicy,
@@ -69,8 +72,8 @@ export function defaultControlPlaneNamespace(provider: MeshProvider): string {
 }
 
 function podSecurityDefaults(ps: PodSecuritySpec = {}): ResolvedSpec["podSecurity"] {
-  const enforce = ps.enforce ?? "restricted";
-  const enforceVersion = ps.enforceVersion ?? "latest";
+  const enforce = ps.enforce ?? SCHEMA_DEFAULTS.podSecurity.enforce;
+  const enforceVersion = ps.enforceVersion ?? SCHEMA_DEFAULTS.podSecurity.enforceVersion;
   return {
     enforce,
     enforceVersion,
@@ -83,20 +86,20 @@ function podSecurityDefaults(ps: PodSecuritySpec = {}): ResolvedSpec["podSecurit
 
 function networkPolicyDefaults(np: NetworkPolicySpec = {}): ResolvedSpec["networkPolicy"] {
   return {
-    defaultDeny: [...new Set(np.defaultDeny ?? ["Ingress", "Egress"])].sort() as PolicyDirection[],
-    allowSameNamespace: np.allowSameNamespace ?? true,
-    allowDNS: np.allowDNS ?? true,
+    defaultDeny: [...new Set(np.defaultDeny ?? SCHEMA_DEFAULTS.networkPolicy.defaultDeny)].sort(),
+    allowSameNamespace: np.allowSameNamespace ?? SCHEMA_DEFAULTS.networkPolicy.allowSameNamespace,
+    allowDNS: np.allowDNS ?? SCHEMA_DEFAULTS.networkPolicy.allowDNS,
     allowIngressFrom: np.allowIngressFrom ?? [],
     allowEgressTo: np.allowEgressTo ?? [],
   };
 }
 
 function meshDefaults(mesh: ServiceMeshSpec = {}): ResolvedSpec["serviceMesh"] {
-  const provider = mesh.provider ?? "none";
+  const provider = mesh.provider ?? SCHEMA_DEFAULTS.serviceMesh.provider;
   return {
     provider,
-    mtls: mesh.mtls ?? "STRICT",
-    injection: mesh.injection ?? true,
+    mtls: mesh.mtls ?? SCHEMA_DEFAULTS.serviceMesh.mtls,
+    injection: mesh.injection ?? SCHEMA_DEFAULTS.serviceMesh.injection,
     controlPlaneNamespace: mesh.controlPlaneNamespace ?? defaultControlPlaneNamespace(provider),
     authorization: {
       mode: mesh.authorization?.mode ?? (provider === "none" ? "Off" : "WorkspaceOnly"),
@@ -112,9 +115,9 @@ function meshDefaults(mesh: ServiceMeshSpec = {}): ResolvedSpec["serviceMesh"] {
  */
 function guardrailDefaults(g: GuardrailsSpec = {}): ResolvedSpec["guardrails"] {
   return {
-    networkPolicy: g.networkPolicy ?? "WithinWorkspace",
-    rbac: g.rbac ?? "Strict",
-    mesh: g.mesh ?? "Strict",
+    networkPolicy: g.networkPolicy ?? SCHEMA_DEFAULTS.guardrails.networkPolicy,
+    rbac: g.rbac ?? SCHEMA_DEFAULTS.guardrails.rbac,
+    mesh: g.mesh ?? SCHEMA_DEFAULTS.guardrails.mesh,
   };
 }
 
@@ -126,8 +129,8 @@ export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
       labels: { ...(ns.labels ?? {}) },
       annotations: { ...(ns.annotations ?? {}) },
     })),
-    enforcement: spec.enforcement ?? "Enforce",
-    deletionPolicy: spec.deletionPolicy ?? "Retain",
+    enforcement: spec.enforcement ?? SCHEMA_DEFAULTS.enforcement,
+    deletionPolicy: spec.deletionPolicy ?? SCHEMA_DEFAULTS.deletionPolicy,
     podSecurity: podSecurityDefaults(spec.podSecurity ?? {}),
     networkPolicy: networkPolicyDefaults(spec.networkPolicy ?? {}),
     rbac: {
