@@ -7,64 +7,51 @@
  */
 import { SCHEMA_DEFAULTS } from "./generated.js";
 import type {
-  BindableRole,
   DeletionPolicy,
-  EgressAllowance,
   Enforcement,
   GuardrailsSpec,
-  IngressAllowance,
-  MeshAuthorizationMode,
-  MeshGuardrail,
+  LimitRangeSpec,
+  MeshAuthorizationSpec,
   MeshProvider,
-  MtlsMode,
-  NetworkPolicyGuardrail,
   NetworkPolicySpec,
-  PodSecurityLevel,
   PodSecuritySpec,
-  PolicyDirection,
-  RbacGuardrail,
+  RbacSpec,
+  ResourceQuotaSpec,
   SecureWorkspaceSpec,
   ServiceMeshSpec,
-  Subject,
+  WorkspaceNamespace,
 } from "./types.js";
 
-/** A spec with every default filled in: what the baseline functions consume. */
+/**
+ * A spec with every default filled in: what the baseline functions consume. Built from the types
+ * generated from the CRD with every optional field made required, so a field the CRD gains in a
+ * section fails `tsc` in that section's *Defaults function below until it is resolved (the
+ * functions build new objects: a field they do not name would otherwise be dropped silently).
+ * Only quota and limits stay optional: omitted, there is none.
+ */
 export interface ResolvedSpec {
-  namespaces: Array<{ name: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+  namespaces: Array<Required<WorkspaceNamespace>>;
   enforcement: Enforcement;
   deletionPolicy: DeletionPolicy;
-  podSecurity: {
-    enforce: PodSecurityLevel;
-    enforceVersion: string;
-    audit: PodSecurityLevel;
-    auditVersion: string;
-    warn: PodSecurityLevel;
-    warnVersion: string;
+  podSecurity: Required<PodSecuritySpec>;
+  networkPolicy: Required<NetworkPolicySpec>;
+  rbac: Required<RbacSpec>;
+  resourceQuota?: ResourceQuotaSpec;
+  limitRange?: LimitRangeSpec;
+  serviceMesh: Required<Omit<ServiceMeshSpec, "authorization">> & {
+    authorization: Required<MeshAuthorizationSpec>;
   };
-  networkPolicy: {
-    defaultDeny: PolicyDirection[];
-    allowSameNamespace: boolean;
-    allowDNS: boolean;
-    allowIngressFrom: IngressAllowance[];
-    allowEgressTo: EgressAllowance[];
-  };
-  rbac: { bindings: Array<{ role: BindableRole; subjects: Subject[] }> };
-  resourceQuota?: { hard: Record<string, string> };
-  limitRange?: {
-    default?: Record<string, string>;
-    defaultRequest?: Record<string, string>;
-    max?: Record<string, string>;
-    min?: Record<string, string>;
-  };
-  serviceMesh: {
-    provider: MeshProvider;
-    mtls: MtlsMode;
-    injection: boolean;
-    controlPlaneNamespace: string;
-    authorization: { mode: MeshAuthorizationMode; allowFromNamespaces: string[] };
-  };
-  guardrails: { networkPolicy: NetworkPolicyGuardrail; rbac: RbacGuardrail; mesh: MeshGuardrail };
+  guardrails: Required<GuardrailsSpec>;
 }
+
+/** `true` when A and B have the same keys, else `false`. */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+
+/**
+ * Compile-time proof that ResolvedSpec has a field for every section of the spec: a section the
+ * CRD gains makes this `false`, which `tsc` refuses, until applyDefaults resolves it.
+ */
+export type EverySectionResolved<T extends true = SameKeys<ResolvedSpec, SecureWorkspaceSpec>> = T;
 
 /** The contract's default control-plane namespace for each mesh. */
 export function defaultControlPlaneNamespace(provider: MeshProvider): string {
