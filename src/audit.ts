@@ -5,7 +5,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import type { SecureWorkspace } from "./api/types.js";
-import { derivedEvidence } from "./baseline/controls.js";
+import { derivedEvidence } from "./baseline/evidence.js";
 import { lastValue, UsageError, type ParsedArgs } from "./cli/args.js";
 import { FORMATS, STATES } from "./cli/specs.js";
 import { KubeClient } from "./runtime/client.js";

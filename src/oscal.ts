@@ -10,6 +10,7 @@
  * objective status knows no "not applicable", and calling it satisfied would mislead.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { SCHEMA_DEFAULTS } from "./api/generated.js";
 import type { SecureWorkspace } from "./api/types.js";
 import type { AuditRow } from "./audit.js";
 
@@ -76,7 +77,7 @@ function inventoryItem(ws: SecureWorkspace, uuid: string): Json {
     props: [
       prop("workspace", ws.metadata.name),
       ...(namespaces ? [prop("namespaces", namespaces)] : []),
-      prop("enforcement", ws.spec?.enforcement ?? "Enforce"),
+      prop("enforcement", ws.spec?.enforcement ?? SCHEMA_DEFAULTS.enforcement),
     ],
   };
 }

@@ -1,67 +1,57 @@
 /**
  * Defaults from the API contract, applied in one place. The CRD sets the same defaults at
  * admission; applying them here too keeps `sws render` offline and objects stored before a
- * default existed working.
+ * default existed working. The values the schema declares are read from SCHEMA_DEFAULTS (generated
+ * from the CRD), so the CRD is their one owner; only the defaults a schema cannot express (one field
+ * defaulting to another, or depending on the mesh provider) are written here.
  */
+import { SCHEMA_DEFAULTS } from "./generated.js";
 import type {
-  BindableRole,
   DeletionPolicy,
-  EgressAllowance,
   Enforcement,
   GuardrailsSpec,
-  IngressAllowance,
-  MeshAuthorizationMode,
-  MeshGuardrail,
+  LimitRangeSpec,
+  MeshAuthorizationSpec,
   MeshProvider,
-  MtlsMode,
-  NetworkPolicyGuardrail,
   NetworkPolicySpec,
-  PodSecurityLevel,
   PodSecuritySpec,
-  PolicyDirection,
-  RbacGuardrail,
+  RbacSpec,
+  ResourceQuotaSpec,
   SecureWorkspaceSpec,
   ServiceMeshSpec,
-  Subject,
+  WorkspaceNamespace,
 } from "./types.js";
 
-/** A spec with every default filled in: what the baseline functions consume. */
+/**
+ * A spec with every default filled in: what the baseline functions consume. Built from the types
+ * generated from the CRD with every optional field made required, so a field the CRD gains in a
+ * section fails `tsc` in that section's *Defaults function below until it is resolved (the
+ * functions build new objects: a field they do not name would otherwise be dropped silently).
+ * Only quota and limits stay optional: omitted, there is none.
+ */
 export interface ResolvedSpec {
-  namespaces: Array<{ name: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+  namespaces: Array<Required<WorkspaceNamespace>>;
   enforcement: Enforcement;
   deletionPolicy: DeletionPolicy;
-  podSecurity: {
-    enforce: PodSecurityLevel;
-    enforceVersion: string;
-    audit: PodSecurityLevel;
-    auditVersion: string;
-    warn: PodSecurityLevel;
-    warnVersion: string;
+  podSecurity: Required<PodSecuritySpec>;
+  networkPolicy: Required<NetworkPolicySpec>;
+  rbac: Required<RbacSpec>;
+  resourceQuota?: ResourceQuotaSpec;
+  limitRange?: LimitRangeSpec;
+  serviceMesh: Required<Omit<ServiceMeshSpec, "authorization">> & {
+    authorization: Required<MeshAuthorizationSpec>;
   };
-  networkPolicy: {
-    defaultDeny: PolicyDirection[];
-    allowSameNamespace: boolean;
-    allowDNS: boolean;
-    allowIngressFrom: IngressAllowance[];
-    allowEgressTo: EgressAllowance[];
-  };
-  rbac: { bindings: Array<{ role: BindableRole; subjects: Subject[] }> };
-  resourceQuota?: { hard: Record<string, string> };
-  limitRange?: {
-    default?: Record<string, string>;
-    defaultRequest?: Record<string, string>;
-    max?: Record<string, string>;
-    min?: Record<string, string>;
-  };
-  serviceMesh: {
-    provider: MeshProvider;
-    mtls: MtlsMode;
-    injection: boolean;
-    controlPlaneNamespace: string;
-    authorization: { mode: MeshAuthorizationMode; allowFromNamespaces: string[] };
-  };
-  guardrails: { networkPolicy: NetworkPolicyGuardrail; rbac: RbacGuardrail; mesh: MeshGuardrail };
+  guardrails: Required<GuardrailsSpec>;
 }
+
+/** `true` when A and B have the same keys, else `false`. */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+
+/**
+ * Compile-time proof that ResolvedSpec has a field for every section of the spec: a section the
+ * CRD gains makes this `false`, which `tsc` refuses, until applyDefaults resolves it.
+ */
+export type EverySectionResolved<T extends true = SameKeys<ResolvedSpec, SecureWorkspaceSpec>> = T;
 
 /** The contract's default control-plane namespace for each mesh. */
 export function defaultControlPlaneNamespace(provider: MeshProvider): string {
@@ -69,8 +59,8 @@ export function defaultControlPlaneNamespace(provider: MeshProvider): string {
 }
 
 function podSecurityDefaults(ps: PodSecuritySpec = {}): ResolvedSpec["podSecurity"] {
-  const enforce = ps.enforce ?? "restricted";
-  const enforceVersion = ps.enforceVersion ?? "latest";
+  const enforce = ps.enforce ?? SCHEMA_DEFAULTS.podSecurity.enforce;
+  const enforceVersion = ps.enforceVersion ?? SCHEMA_DEFAULTS.podSecurity.enforceVersion;
   return {
     enforce,
     enforceVersion,
@@ -83,20 +73,20 @@ function podSecurityDefaults(ps: PodSecuritySpec = {}): ResolvedSpec["podSecurit
 
 function networkPolicyDefaults(np: NetworkPolicySpec = {}): ResolvedSpec["networkPolicy"] {
   return {
-    defaultDeny: [...new Set(np.defaultDeny ?? ["Ingress", "Egress"])].sort() as PolicyDirection[],
-    allowSameNamespace: np.allowSameNamespace ?? true,
-    allowDNS: np.allowDNS ?? true,
+    defaultDeny: [...new Set(np.defaultDeny ?? SCHEMA_DEFAULTS.networkPolicy.defaultDeny)].sort(),
+    allowSameNamespace: np.allowSameNamespace ?? SCHEMA_DEFAULTS.networkPolicy.allowSameNamespace,
+    allowDNS: np.allowDNS ?? SCHEMA_DEFAULTS.networkPolicy.allowDNS,
     allowIngressFrom: np.allowIngressFrom ?? [],
     allowEgressTo: np.allowEgressTo ?? [],
   };
 }
 
 function meshDefaults(mesh: ServiceMeshSpec = {}): ResolvedSpec["serviceMesh"] {
-  const provider = mesh.provider ?? "none";
+  const provider = mesh.provider ?? SCHEMA_DEFAULTS.serviceMesh.provider;
   return {
     provider,
-    mtls: mesh.mtls ?? "STRICT",
-    injection: mesh.injection ?? true,
+    mtls: mesh.mtls ?? SCHEMA_DEFAULTS.serviceMesh.mtls,
+    injection: mesh.injection ?? SCHEMA_DEFAULTS.serviceMesh.injection,
     controlPlaneNamespace: mesh.controlPlaneNamespace ?? defaultControlPlaneNamespace(provider),
     authorization: {
       mode: mesh.authorization?.mode ?? (provider === "none" ? "Off" : "WorkspaceOnly"),
@@ -112,9 +102,9 @@ function meshDefaults(mesh: ServiceMeshSpec = {}): ResolvedSpec["serviceMesh"] {
  */
 function guardrailDefaults(g: GuardrailsSpec = {}): ResolvedSpec["guardrails"] {
   return {
-    networkPolicy: g.networkPolicy ?? "WithinWorkspace",
-    rbac: g.rbac ?? "Strict",
-    mesh: g.mesh ?? "Strict",
+    networkPolicy: g.networkPolicy ?? SCHEMA_DEFAULTS.guardrails.networkPolicy,
+    rbac: g.rbac ?? SCHEMA_DEFAULTS.guardrails.rbac,
+    mesh: g.mesh ?? SCHEMA_DEFAULTS.guardrails.mesh,
   };
 }
 
@@ -126,8 +116,8 @@ export function applyDefaults(spec: SecureWorkspaceSpec): ResolvedSpec {
       labels: { ...(ns.labels ?? {}) },
       annotations: { ...(ns.annotations ?? {}) },
     })),
-    enforcement: spec.enforcement ?? "Enforce",
-    deletionPolicy: spec.deletionPolicy ?? "Retain",
+    enforcement: spec.enforcement ?? SCHEMA_DEFAULTS.enforcement,
+    deletionPolicy: spec.deletionPolicy ?? SCHEMA_DEFAULTS.deletionPolicy,
     podSecurity: podSecurityDefaults(spec.podSecurity ?? {}),
     networkPolicy: networkPolicyDefaults(spec.networkPolicy ?? {}),
     rbac: {

@@ -8,11 +8,13 @@ import type { SecureWorkspace } from "../api/types.js";
 import { authorizationPolicy, peerAuthentication } from "./mesh.js";
 import { namespaceObject } from "./namespace.js";
 import { networkPolicies } from "./networkpolicy.js";
-import type { BuildContext, Control, DesiredObject } from "./objects.js";
+import type { BuildContext, DesiredObject } from "./objects.js";
 import { limitRange, resourceQuota } from "./quota.js";
 import { roleBindings } from "./rbac.js";
 
 export type { Control, DesiredObject } from "./objects.js";
+// Which control an object belongs to is CONTROLS' to say (controls.ts); re-exported where it always was.
+export { controlOf } from "./controls.js";
 export { objectRef } from "./objects.js";
 
 /** The desired objects for a workspace whose defaults are already resolved. */
@@ -35,25 +37,4 @@ export function desiredStateOf(
 /** Every object the workspace's namespaces must hold, in apply order. */
 export function desiredState(ws: SecureWorkspace): DesiredObject[] {
   return desiredStateOf({ name: ws.metadata.name, uid: ws.metadata.uid ?? "" }, applyDefaults(ws.spec));
-}
-
-/** The control (status condition) an object evidences. */
-export function controlOf(obj: { apiVersion: string; kind: string }): Control {
-  switch (obj.kind) {
-    case "Namespace":
-      return "podSecurity";
-    case "NetworkPolicy":
-      return "networkPolicy";
-    case "RoleBinding":
-      return "rbac";
-    case "ResourceQuota":
-    case "LimitRange":
-      return "quota";
-    case "PeerAuthentication":
-      return "meshMTLS";
-    case "AuthorizationPolicy":
-      return "meshAuthorization";
-    default:
-      return "namespace";
-  }
 }

@@ -4,6 +4,7 @@
  */
 import { API_VERSION, KIND, MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from "../api/constants.js";
 import type { ResolvedSpec } from "../api/defaults.js";
+import type { BaselineControl } from "./controls.js";
 
 /** An owner reference (metav1.OwnerReference). */
 export interface OwnerReference {
@@ -32,9 +33,11 @@ export interface DesiredObject {
   [field: string]: unknown;
 }
 
-/** The control an object belongs to (one status condition each). */
-export type Control =
-  "namespace" | "podSecurity" | "networkPolicy" | "rbac" | "quota" | "meshMTLS" | "meshAuthorization";
+/**
+ * The control an object belongs to: one of CONTROLS (controls.ts; one status condition each), or
+ * the namespace itself.
+ */
+export type Control = "namespace" | BaselineControl;
 
 /** What the baseline functions need besides the resolved spec. */
 export interface WorkspaceRef {

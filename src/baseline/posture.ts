@@ -58,6 +58,7 @@
 import { isBroadGroup, WORKSPACE_LABEL } from "../api/constants.js";
 import type { ResolvedSpec } from "../api/defaults.js";
 import { networkPolicies } from "./networkpolicy.js";
+import { BASELINE_CONTROLS, type KindOf } from "./controls.js";
 import type { Control } from "./objects.js";
 import {
   allows,
@@ -154,7 +155,8 @@ export type PostureControl = Extract<Control, "networkPolicy" | "rbac" | "meshMT
 /** One object that widens what the workspace allows. */
 export interface Finding {
   readonly control: PostureControl;
-  readonly kind: "NetworkPolicy" | "RoleBinding" | "PeerAuthentication";
+  /** The object's kind: one CONTROLS lists for the control. */
+  readonly kind: KindOf<PostureControl>;
   readonly namespace: string;
   readonly name: string;
   /** What it admits, in words, e.g. `egress to 0.0.0.0/0 on any port`. */
@@ -171,11 +173,10 @@ export function posture(input: PostureInput): Finding[] {
   ].sort(compareFindings);
 }
 
-const CONTROL_ORDER: Record<PostureControl, number> = { networkPolicy: 0, rbac: 1, meshMTLS: 2 };
-
+/** Findings are listed in the order of CONTROLS, as status lists the conditions. */
 function compareFindings(a: Finding, b: Finding): number {
   return (
-    CONTROL_ORDER[a.control] - CONTROL_ORDER[b.control] ||
+    BASELINE_CONTROLS.indexOf(a.control) - BASELINE_CONTROLS.indexOf(b.control) ||
     compareText(a.namespace, b.namespace) ||
     compareText(a.name, b.name)
   );

@@ -1,6 +1,9 @@
 /**
- * src/api/types.ts and crds/secureworkspace.yaml describe the same API twice; this test proves they
- * agree field by field. Both sides are flattened to "path: shape" lines (e.g.
+ * src/api/types.ts and crds/secureworkspace.yaml describe the same API; this test proves they agree
+ * field by field. types.ts re-exports the types test/tools/gen-types.ts generates into
+ * src/api/generated.ts, so this is an independent check of the generator and of the wiring: the
+ * SecureWorkspace interface of types.ts is walked through its imports, with the TypeScript compiler,
+ * not with the generator's own schema walk. Both sides are flattened to "path: shape" lines (e.g.
  * `spec.namespaces[].labels{}: string`, `spec.enforcement?: enum(Audit|Enforce)`) and compared.
  * TypeScript's `number` stands for the CRD's `integer` (every number in the API is a whole number).
  */
@@ -14,6 +17,8 @@ import { loadCrdSchema, repoRoot, type SchemaNode } from "../../../src/api/schem
 type Shapes = Map<string, string>;
 
 const TYPES_FILE = path.join(repoRoot(), "src", "api", "types.ts");
+/** Where the spec and status types are declared (the mutation tests below edit its text). */
+const GENERATED_FILE = path.join(repoRoot(), "src", "api", "generated.ts");
 
 // ---- TypeScript side -------------------------------------------------------------------------
 
@@ -66,17 +71,27 @@ function walkTs(type: ts.Type, checker: ts.TypeChecker, at: string, optional: bo
   }
 }
 
-const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022 };
+// NodeNext, as tsconfig.json: types.ts imports "./generated.js", which names generated.ts.
+const options: ts.CompilerOptions = {
+  strict: true,
+  noEmit: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+};
 const host = ts.createCompilerHost(options);
 // The standard library's declaration files are parsed once and shared by every program below.
 const libFiles = new Map<string, ts.SourceFile | undefined>();
 const readLibFile = host.getSourceFile.bind(host);
 
-/** Shapes of SecureWorkspace's spec and status, from TypeScript source text. */
-function shapesFromTypes(sourceText: string): Shapes {
+/**
+ * Shapes of SecureWorkspace's spec and status, from types.ts and the generated types it re-exports,
+ * with generated.ts read from `generatedText`.
+ */
+function shapesFromTypes(generatedText: string): Shapes {
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
-    if (path.resolve(fileName) === TYPES_FILE)
-      return ts.createSourceFile(fileName, sourceText, languageVersion, true);
+    if (path.resolve(fileName) === GENERATED_FILE)
+      return ts.createSourceFile(fileName, generatedText, languageVersion, true);
     if (!libFiles.has(fileName))
       libFiles.set(fileName, readLibFile(fileName, languageVersion, onError, shouldCreate));
     return libFiles.get(fileName);
@@ -177,8 +192,8 @@ function node(root: SchemaNode, ...names: string[]): Mutable & { properties: Rec
 }
 
 describe("src/api/types.ts and crds/secureworkspace.yaml", () => {
-  const typesText = readFileSync(TYPES_FILE, "utf8");
-  const typeShapes = shapesFromTypes(typesText);
+  const generatedText = readFileSync(GENERATED_FILE, "utf8");
+  const typeShapes = shapesFromTypes(generatedText);
   const schema = loadCrdSchema();
   const crdShapes = shapesFromCrd(schema);
 
@@ -216,14 +231,14 @@ describe("src/api/types.ts and crds/secureworkspace.yaml", () => {
       expect(compare(typeShapes, shapesFromCrd(changed)).onlyInCrd).to.deep.equal(["status.extra?"]);
     });
 
-    it("notices a field removed from types.ts", () => {
-      const changed = shapesFromTypes(typesText.replace("  driftCorrections?: number;\n", ""));
+    it("notices a field removed from the TypeScript types", () => {
+      const changed = shapesFromTypes(generatedText.replace("  driftCorrections?: number;\n", ""));
       expect(compare(changed, crdShapes).onlyInCrd).to.deep.equal(["status.driftCorrections?"]);
     });
 
-    it("notices a field added to types.ts only", () => {
+    it("notices a field added to the TypeScript types only", () => {
       const changed = shapesFromTypes(
-        typesText.replace("  allowDNS?: boolean;\n", "  allowDNS?: boolean;\n  allowNTP?: boolean;\n"),
+        generatedText.replace("  allowDNS?: boolean;\n", "  allowDNS?: boolean;\n  allowNTP?: boolean;\n"),
       );
       expect(compare(changed, crdShapes).onlyInTypes).to.deep.equal(["spec.networkPolicy.allowNTP?"]);
     });
@@ -240,7 +255,7 @@ describe("src/api/types.ts and crds/secureworkspace.yaml", () => {
 
     it("notices an enum value that differs", () => {
       const changed = shapesFromTypes(
-        typesText.replace(`"none" | "istio" | "linkerd"`, `"none" | "istio" | "linkerd" | "cilium"`),
+        generatedText.replace(`"none" | "istio" | "linkerd"`, `"none" | "istio" | "linkerd" | "cilium"`),
       );
       expect(compare(changed, crdShapes).differing).to.deep.equal([
         "spec.serviceMesh.provider?: types.ts enum(cilium|istio|linkerd|none), CRD enum(istio|linkerd|none)",
@@ -249,7 +264,7 @@ describe("src/api/types.ts and crds/secureworkspace.yaml", () => {
 
     it("notices a guardrail value the CRD does not have", () => {
       const changed = shapesFromTypes(
-        typesText.replace(
+        generatedText.replace(
           `"WithinWorkspace" | "SameNamespace" | "Off"`,
           `"WithinWorkspace" | "SameNamespace" | "Open" | "Off"`,
         ),

@@ -11,7 +11,7 @@ import type {
   SecureWorkspaceSpec,
   SecureWorkspaceStatus,
 } from "../../../src/api/types.js";
-import { derivedEvidence } from "../../../src/baseline/controls.js";
+import { derivedEvidence } from "../../../src/baseline/evidence.js";
 import { desiredStateOf } from "../../../src/baseline/index.js";
 import type { DesiredObject } from "../../../src/baseline/objects.js";
 import type { PlannedApply } from "../../../src/controller/diff.js";
