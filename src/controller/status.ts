@@ -529,6 +529,29 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   return status;
 }
 
+/**
+ * The status of a workspace whose deletion failed: its last status with Ready False, reason
+ * FinalizeFailed and `message`; undefined when Ready already says exactly that (nothing to write).
+ */
+export function finalizeFailedStatus(
+  ws: { readonly metadata: { readonly generation?: number }; readonly status?: SecureWorkspaceStatus },
+  message: string,
+  now: string,
+): SecureWorkspaceStatus | undefined {
+  const previous = ws.status?.conditions?.find((c) => c.type === "Ready");
+  if (previous?.reason === "FinalizeFailed" && previous.message === message) return undefined;
+  const ready: Condition = {
+    type: "Ready",
+    status: "False",
+    reason: "FinalizeFailed",
+    message,
+    lastTransitionTime: previous?.status === "False" ? previous.lastTransitionTime : now,
+    observedGeneration: ws.metadata.generation ?? 0,
+  };
+  const others = (ws.status?.conditions ?? []).filter((c) => c.type !== "Ready");
+  return { ...ws.status, conditions: [ready, ...others] };
+}
+
 /** Whether a status write would change anything. */
 export function statusChanged(
   current: SecureWorkspaceStatus | undefined,
