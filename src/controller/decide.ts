@@ -32,6 +32,7 @@ import { ISTIO_SECURITY_API } from "../baseline/mesh.js";
 import { objectRef, type DesiredObject } from "../baseline/objects.js";
 import { posture, type Finding, type NamespaceInfo } from "../baseline/posture.js";
 import type { KubeObject } from "../kube/client.js";
+import { errorMessage } from "../kube/errors.js";
 import type { EventType } from "../observability/events.js";
 import {
   objectKey,
@@ -109,7 +110,7 @@ function validate(ws: SecureWorkspace): Problem[] {
     if (!ws.spec || typeof ws.spec !== "object") return [{ path: "spec", message: "is required" }];
     return checkWorkspace(ws);
   } catch (err) {
-    return [{ path: "spec", message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` }];
+    return [{ path: "spec", message: `cannot be read: ${errorMessage(err)}` }];
   }
 }
 
@@ -576,19 +577,13 @@ function converge(
     outcome,
     planEvents,
   };
-  const allTookEffect = settleEnforce(decision, []);
-  return {
-    ...decision,
-    ...statusStep(ws.status, allTookEffect.status),
-    events: allTookEffect.events,
-    corrected: allTookEffect.corrected,
-  };
+  return { ...decision, ...settleEnforce(decision, []) };
 }
 
 /** What an enforcing pass leaves behind once its writes' results are known. */
 export interface Settled {
-  /** The status the pass computes (write it when it differs from the stored one). */
-  readonly status: SecureWorkspaceStatus;
+  /** The status to write; undefined when the stored one is already equal. */
+  readonly status?: SecureWorkspaceStatus;
   readonly events: readonly EventSpec[];
   /** The writes that undid someone's change, in plan order (drift corrected in this pass). */
   readonly corrected: readonly PlannedApply[];
@@ -624,7 +619,7 @@ export function settleEnforce(
   });
   const foreign = (d.outcome.foreign ?? []).map(foreignMessage);
   return {
-    status,
+    ...statusStep(d.outcome.previous, status),
     events: [...d.planEvents, ...problemEvent(d.outcome.previous, foreign, status)],
     corrected,
   };

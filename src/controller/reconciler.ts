@@ -30,7 +30,7 @@ import { inSync, type PlannedApply } from "./diff.js";
 import type { MeshDetector } from "./mesh-detector.js";
 import type { ReconcileResult } from "./queue.js";
 import { readSnapshot } from "./snapshot.js";
-import { finalizeFailedStatus, statusChanged, type WriteFailure } from "./status.js";
+import { finalizeFailedStatus, type WriteFailure } from "./status.js";
 
 /**
  * A pass whose writes were refused or had no effect. Status already says so; throwing asks the
@@ -212,21 +212,7 @@ class Act {
     await this.addFinalizer(d.finalizer);
     const failures = await this.write(d);
     // Every write took effect: the decision already holds the outcome. Otherwise recompute it.
-    const settled =
-      failures.length === 0
-        ? { status: d.status, events: d.events, corrected: d.corrected }
-        : ((): {
-            status?: SecureWorkspaceStatus;
-            events: readonly EventSpec[];
-            corrected: readonly PlannedApply[];
-          } => {
-            const s = settleEnforce(d, failures);
-            return {
-              ...(statusChanged(d.outcome.previous, s.status) ? { status: s.status } : {}),
-              events: s.events,
-              corrected: s.corrected,
-            };
-          })();
+    const settled = failures.length === 0 ? d : settleEnforce(d, failures);
     await this.emit(settled.events);
     await this.writeStatus(settled.status);
     return {

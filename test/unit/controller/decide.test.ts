@@ -417,9 +417,9 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
         },
       ]);
       expect(settled.corrected).to.deep.equal([]);
-      expect(settled.status.conditions?.find((c) => c.type === "Ready")?.reason).to.equal("Forbidden");
+      expect(settled.status?.conditions?.find((c) => c.type === "Ready")?.reason).to.equal("Forbidden");
       expect(settled.events.map((e) => e.reason)).to.deep.equal(["DriftCorrected", "WriteFailed"]);
-      expect(settled.status.driftCorrections).to.equal(cluster.workspace.status?.driftCorrections ?? 0);
+      expect(settled.status?.driftCorrections).to.equal(cluster.workspace.status?.driftCorrections ?? 0);
     });
 
     it("a namespace the spec no longer lists is released, never deleted", () => {
