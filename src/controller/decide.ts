@@ -139,6 +139,7 @@ export function observedKey(kind: string, namespace: string | undefined, name: s
  * not need are empty (a deleted workspace reads no posture).
  */
 export interface Snapshot {
+  /** The workspace, parsed (see readWorkspace). */
   readonly workspace: WorkspaceReading;
   /** The time of the pass, RFC 3339 in seconds (condition transition times). */
   readonly now: string;

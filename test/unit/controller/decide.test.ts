@@ -35,6 +35,7 @@ import {
   type Decision,
   type EnforceDecision,
 } from "../../../src/controller/decide.js";
+import { inSync, withAppliedHash } from "../../../src/controller/diff.js";
 import type { KubeObject } from "../../../src/kube/client.js";
 import { validWorkspace } from "../../support/arbitraries.js";
 import { NOW, play, snapshotOf, type Cluster } from "./support/cluster.js";
@@ -210,6 +211,48 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
             // Judged on the cluster itself, not by decide(): the workspace's own objects are
             // exactly those of the converged cluster again, with the same content.
             expect(ownContent(repaired)).to.deep.equal(ownContent(converged));
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    });
+
+    it("every desired object of a held namespace is either written or already equal", () => {
+      fc.assert(
+        fc.property(
+          workspace.map((ws) => ({ ...ws, spec: { ...ws.spec, enforcement: "Enforce" as const } })),
+          fc.array(fc.constantFrom<Tamper>("keep", "delete", "edit"), { minLength: 1, maxLength: 20 }),
+          fc.boolean(),
+          (ws, tampers, mesh) => {
+            const empty: Cluster = { workspace: ws, objects: [] };
+            const broken = tampered(play(empty, decide(snapshotOf(empty, mesh), CONFIG)), tampers);
+            const d = decide(snapshotOf(broken, mesh), CONFIG);
+            if (d.mode !== "enforce") throw new Error(`expected enforce, got ${d.mode}`);
+            const written = new Set(
+              [...d.namespaces, ...d.apply].map((a) =>
+                observedKey(
+                  a.planned.object.kind,
+                  a.planned.object.metadata.namespace,
+                  a.planned.object.metadata.name,
+                ),
+              ),
+            );
+            const observed = new Map(
+              broken.objects.map((o) => [observedKey(o.kind, o.metadata.namespace, o.metadata.name), o]),
+            );
+            const held = new Set(d.outcome.desired?.map((o) => o.metadata.namespace ?? o.metadata.name));
+            const reading = readWorkspace(ws.metadata.name, broken.workspace);
+            if (reading.state !== "valid") throw new Error(reading.state);
+            for (const want of reading.desired) {
+              if (want.kind === "Namespace" || !held.has(want.metadata.namespace ?? "")) continue;
+              if (!mesh && want.apiVersion.startsWith("security.istio.io/")) continue;
+              const key = observedKey(want.kind, want.metadata.namespace, want.metadata.name);
+              const current = observed.get(key);
+              expect(
+                written.has(key) || (current !== undefined && inSync(withAppliedHash(want), current)),
+                key,
+              ).to.equal(true);
+            }
           },
         ),
         { numRuns: RUNS },
