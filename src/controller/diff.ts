@@ -18,6 +18,7 @@ export interface ObservedObject {
     name?: string;
     namespace?: string;
     uid?: string;
+    resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: unknown;
@@ -65,6 +66,8 @@ export interface PlannedPrune {
   readonly namespace: string;
   readonly name: string;
   readonly uid?: string;
+  /** The observed resourceVersion, so the writer can record its delete for read-your-writes. */
+  readonly resourceVersion?: string;
 }
 
 /** The difference between desired and observed. */
@@ -287,6 +290,7 @@ function prunes(
       namespace: meta.namespace ?? "",
       name: meta.name,
       ...(meta.uid ? { uid: meta.uid } : {}),
+      ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
     });
   }
   return out;

@@ -21,6 +21,7 @@ import {
   SYSTEM_NAMESPACES,
   WORKSPACE_LABEL,
 } from "../api/constants.js";
+import type { KubeObject } from "../runtime/client.js";
 import type { NamespaceConflict } from "./status.js";
 
 /** The parts of a Namespace this module reads. */
@@ -187,4 +188,27 @@ export function decodeAdoptionRecord(ns: NamespaceView): AdoptionRecord | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The apply that gives a namespace back: what adoption found (the recorded labels and
+ * annotations; nothing for a namespace the workspace created), which drops every other key the
+ * operator owned. The created-by and owner marks of a created namespace stay (they came with its
+ * create, not with an apply): a record of who made it. The uid makes it a precondition: a
+ * namespace deleted and re-created meanwhile is not touched.
+ */
+export function releaseBody(ns: NamespaceView): KubeObject {
+  const record = decodeAdoptionRecord(ns);
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: ns.metadata.name,
+      ...(ns.metadata.uid ? { uid: ns.metadata.uid } : {}),
+      ...(record && Object.keys(record.labels).length > 0 ? { labels: { ...record.labels } } : {}),
+      ...(record && Object.keys(record.annotations).length > 0
+        ? { annotations: { ...record.annotations } }
+        : {}),
+    },
+  };
 }

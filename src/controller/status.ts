@@ -1,7 +1,9 @@
 /**
  * Status as users and auditors read it: kstatus conditions (Ready, Reconciling, Stalled), one
  * condition per control, per-namespace readiness, drift counters and the compliance controls.
- * Pure: the reconciler hands in what it found and did; the clock comes in as `now`.
+ * Pure: decide.ts hands in what the snapshot holds and what the pass did; the clock comes in as
+ * `now`. Of the previous status a valid pass keeps only condition transition times and the drift
+ * history; an invalid spec keeps the rest of it too (nothing was changed, so it still holds).
  */
 import isEqual from "lodash/isEqual.js";
 import type { ResolvedSpec } from "../api/defaults.js";
@@ -505,6 +507,10 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   for (const control of Object.keys(CONDITION_OF_CONTROL) as Array<Exclude<Control, "namespace">>)
     set(controlCondition(control, o, spec));
   set(guardrailsCondition(spec));
+  // The one counter status remembers, on purpose: the contract's "total corrections since
+  // creation" is history no cluster state holds (Events expire, the metric restarts with the
+  // process). It only ever adds this pass's corrections and feeds nothing else (README, Design
+  // decisions).
   const corrected = o.corrected ?? [];
   const last = corrected[corrected.length - 1];
   const driftCorrections =
@@ -527,6 +533,29 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   if (lastDrift) status.lastDriftCorrection = lastDrift;
   if (o.pending && o.pending.length > 0) status.drift = driftEntries(o.pending);
   return status;
+}
+
+/**
+ * The status of a workspace whose deletion failed: its last status with Ready False, reason
+ * FinalizeFailed and `message`; undefined when Ready already says exactly that (nothing to write).
+ */
+export function finalizeFailedStatus(
+  ws: { readonly metadata: { readonly generation?: number }; readonly status?: SecureWorkspaceStatus },
+  message: string,
+  now: string,
+): SecureWorkspaceStatus | undefined {
+  const previous = ws.status?.conditions?.find((c) => c.type === "Ready");
+  if (previous?.reason === "FinalizeFailed" && previous.message === message) return undefined;
+  const ready: Condition = {
+    type: "Ready",
+    status: "False",
+    reason: "FinalizeFailed",
+    message,
+    lastTransitionTime: previous?.status === "False" ? previous.lastTransitionTime : now,
+    observedGeneration: ws.metadata.generation ?? 0,
+  };
+  const others = (ws.status?.conditions ?? []).filter((c) => c.type !== "Ready");
+  return { ...ws.status, conditions: [ready, ...others] };
 }
 
 /** Whether a status write would change anything. */

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../../src/api/types.js";
-import { finalizeFailedStatus } from "../../../src/controller/reconciler.js";
+import { finalizeFailedStatus } from "../../../src/controller/status.js";
 
 const NOW = "2026-12-02T13:00:00Z";
 const EARLIER = "2026-12-01T10:00:00Z";

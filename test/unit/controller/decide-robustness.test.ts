@@ -1,22 +1,20 @@
 /**
- * The reconciler against objects that skipped CRD validation (stored before a schema tightened,
- * or under a CRD installed without it): fast-check feeds it arbitrary JSON specs, valid specs
- * with one field mutated to a wrong type, null, a huge number or a prototype-pollution key, and
- * valid specs. Properties (10,000 runs each; SWS_ROBUSTNESS_RUNS overrides):
- *  - reconcile never throws out of the loop (a throw would mean retry-with-back-off forever);
- *  - an invalid spec ends as Stalled=True (reason InvalidSpec) in a status write whose message
- *    names a field path under `spec`, and nothing is changed: no object applied into any
+ * decide() against objects that skipped CRD validation (stored before a schema tightened, or
+ * under a CRD installed without it): fast-check feeds it arbitrary JSON specs, valid specs with
+ * one field mutated to a wrong type, null, a huge number or a prototype-pollution key, and valid
+ * specs. Properties (10,000 runs each; SWS_ROBUSTNESS_RUNS overrides):
+ *  - reading the workspace and deciding never throw (a throw would mean retry-with-back-off forever);
+ *  - an invalid spec ends as Stalled=True (reason InvalidSpec) in the decision's status, whose
+ *    message names a field path under `spec`, and nothing is changed: no object applied into any
  *    namespace, nothing deleted;
  *  - whatever the spec, no write lands outside the namespaces the spec names, no delete touches
  *    an object not labelled for this workspace, and Object.prototype is never polluted;
  *  - a valid generated spec (test/support/arbitraries.ts) is enforced (not Stalled) and writes
  *    only inside its own namespaces.
  *
- * Unit-level fakes: the reconciler's collaborators are in-memory stand-ins that record what it
- * asks for. They implement only the members the Reconciler calls, so they are passed with
- * `as unknown as ClusterCache` (and KubeClient, MeshDetector, EventRecorder) casts: the real
- * classes hold sockets and informers that a pure property test must not create. The real
- * server's behaviour is the integration and fault suites' job.
+ * Plain data: the cluster is a list of objects (support/cluster.ts builds the snapshot the reader
+ * would take of it) and the requests are read off the decision. Sending them is the integration
+ * and fault suites' job.
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -28,19 +26,16 @@ import {
 } from "../../../src/api/constants.js";
 import { checkSchema } from "../../../src/api/schema.js";
 import type { SecureWorkspace, SecureWorkspaceStatus } from "../../../src/api/types.js";
-import type { ClusterCache } from "../../../src/controller/cache.js";
-import type { MeshDetector } from "../../../src/controller/mesh-detector.js";
-import { Reconciler } from "../../../src/controller/reconciler.js";
-import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
-import type { ResourceType } from "../../../src/runtime/resources.js";
-import type { EventRecorder } from "../../../src/observability/events.js";
+import { decide, type DecideConfig, type Decision } from "../../../src/controller/decide.js";
+import type { KubeObject } from "../../../src/runtime/client.js";
 import { validSpec, validWorkspace } from "../../support/arbitraries.js";
+import { snapshotOf } from "./support/cluster.js";
 
 const RUNS = Number(process.env["SWS_ROBUSTNESS_RUNS"] ?? 10_000);
 const NAME = "robust";
-const OPERATOR_NS = "secure-workspace-system";
+const CONFIG: DecideConfig = { operatorNamespace: "secure-workspace-system", protectedNamespaces: [] };
 
-/** One request the reconciler made. */
+/** One request a decision asks for. */
 interface Write {
   readonly verb: "apply" | "apply-status" | "delete" | "create";
   readonly kind: string;
@@ -49,84 +44,64 @@ interface Write {
   readonly body?: KubeObject;
 }
 
-/** Records writes; answers like the server would (a resourceVersion), never fails. */
-class FakeKube {
-  readonly writes: Write[] = [];
-  private rv = 100;
+const applyOf = (body: KubeObject): Write => ({
+  verb: "apply",
+  kind: body.kind,
+  name: body.metadata.name,
+  ...(body.metadata.namespace !== undefined ? { namespace: body.metadata.namespace } : {}),
+  body,
+});
 
-  async apply(obj: KubeObject): Promise<KubeObject> {
-    this.writes.push({
-      verb: "apply",
-      kind: obj.kind,
-      name: obj.metadata.name,
-      namespace: obj.metadata.namespace,
-      body: obj,
-    });
-    return Promise.resolve({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
-  }
-
-  async create(obj: KubeObject): Promise<KubeObject> {
-    this.writes.push({ verb: "create", kind: obj.kind, name: obj.metadata.name, body: obj });
-    const uid = `00000000-0000-4000-8000-${String(++this.rv).padStart(12, "0")}`;
-    return Promise.resolve({ ...obj, metadata: { ...obj.metadata, uid, resourceVersion: String(this.rv) } });
-  }
-
-  async applyStatus(obj: KubeObject): Promise<KubeObject> {
-    this.writes.push({ verb: "apply-status", kind: obj.kind, name: obj.metadata.name, body: obj });
-    return Promise.resolve({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
-  }
-
-  async delete(r: ResourceType, name: string, namespace?: string): Promise<boolean> {
-    this.writes.push({ verb: "delete", kind: r.kind, name, ...(namespace ? { namespace } : {}) });
-    return Promise.resolve(true);
-  }
-}
-
-/**
- * The members of ClusterCache the Reconciler reads, over a fixed set of objects. When the
- * Reconciler starts calling another member, a run fails with "is not a function": add it here.
- */
-class FakeCache {
-  constructor(
-    private readonly ws: SecureWorkspace,
-    private readonly objects: KubeObject[],
-  ) {}
-
-  workspace(name: string): SecureWorkspace | undefined {
-    return name === this.ws.metadata.name ? this.ws : undefined;
-  }
-  get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.objects.find(
-      (o) =>
-        o.kind === kind &&
-        o.metadata.name === name &&
-        (kind === "Namespace" || o.metadata.namespace === namespace),
-    );
-  }
-  list(kind: string): KubeObject[] {
-    return this.objects.filter((o) => o.kind === kind);
-  }
-  inNamespace(kind: string, namespace: string): KubeObject[] {
-    return this.objects.filter((o) => o.kind === kind && o.metadata.namespace === namespace);
-  }
-  ownedNamespaces(workspace: string): KubeObject[] {
-    return this.objects.filter(
-      (o) => o.kind === "Namespace" && o.metadata.labels?.[WORKSPACE_LABEL] === workspace,
-    );
-  }
-  managedBy(workspace: string): KubeObject[] {
-    return this.objects.filter(
-      (o) => o.kind !== "Namespace" && o.metadata.labels?.[WORKSPACE_LABEL] === workspace,
-    );
-  }
-  watching(): boolean {
-    return true;
-  }
-  recordWrite(): void {
-    // The reconciler's read-your-writes hint: nothing to remember in a single-pass test.
-  }
-  async startMeshKinds(): Promise<void> {
-    return Promise.resolve();
+/** Every request of a decision, in the order the reconciler sends them. */
+function writesOf(d: Decision): Write[] {
+  const status = (s: SecureWorkspaceStatus | undefined): Write[] =>
+    s
+      ? [
+          {
+            verb: "apply-status",
+            kind: "SecureWorkspace",
+            name: NAME,
+            body: { apiVersion: "", kind: "SecureWorkspace", metadata: { name: NAME }, status: s },
+          },
+        ]
+      : [];
+  switch (d.mode) {
+    case "absent":
+    case "finalized":
+      return [];
+    case "invalid":
+      return [...(d.finalizer ? [applyOf(d.finalizer)] : []), ...status(d.status)];
+    case "audit":
+      return [...(d.finalizer ? [applyOf(d.finalizer)] : []), ...status(d.status)];
+    case "enforce":
+      return [
+        ...(d.finalizer ? [applyOf(d.finalizer)] : []),
+        ...[...d.namespaces, ...d.apply].flatMap((step): Write[] => [
+          ...(step.create ? [{ ...applyOf(step.create), verb: "create" as const }] : []),
+          ...(step.planned.recreateUid ? [{ ...applyOf(step.body), verb: "delete" as const }] : []),
+          applyOf(step.body),
+        ]),
+        ...d.prune.map((p): Write => ({
+          verb: "delete",
+          kind: p.kind,
+          name: p.name,
+          namespace: p.namespace,
+        })),
+        ...d.release.map((r) => applyOf(r.body)),
+        ...status(d.status),
+      ];
+    case "finalize":
+      return [
+        ...d.deletes.map((x): Write => ({
+          verb: "delete",
+          kind: x.kind,
+          name: x.name,
+          ...(x.namespace ? { namespace: x.namespace } : {}),
+        })),
+        ...d.namespaceDeletes.map((x): Write => ({ verb: "delete", kind: "Namespace", name: x.name })),
+        ...d.releases.map((r) => applyOf(r.body)),
+        applyOf(d.removeFinalizer),
+      ];
   }
 }
 
@@ -152,12 +127,9 @@ interface Run {
   readonly thrown: unknown;
 }
 
-/** One reconcile of a workspace holding `spec` (already a JSON value, as the cache would hold it). */
-async function reconcileWith(
-  spec: unknown,
-  options: { istio?: boolean; deleting?: boolean } = {},
-): Promise<Run> {
-  const ws = {
+/** One decision for a workspace holding `spec` (already a JSON value, as the cache would hold it). */
+function reconcileWith(spec: unknown, options: { istio?: boolean; deleting?: boolean } = {}): Run {
+  const stored: SecureWorkspace = {
     apiVersion: "secureworkspace.io/v1alpha1",
     kind: "SecureWorkspace",
     metadata: {
@@ -167,29 +139,26 @@ async function reconcileWith(
       finalizers: [FINALIZER],
       ...(options.deleting ? { deletionTimestamp: "2025-01-01T00:00:00Z" } : {}),
     },
-    ...(spec === undefined ? {} : { spec }),
-  } as unknown as SecureWorkspace;
-  const kube = new FakeKube();
-  const reconciler = new Reconciler({
-    kube: kube as unknown as KubeClient,
-    cache: new FakeCache(ws, earlierObjects()) as unknown as ClusterCache,
-    mesh: { istioInstalled: async () => Promise.resolve(options.istio ?? true) } as unknown as MeshDetector,
-    events: { emit: async () => Promise.resolve() } as unknown as EventRecorder,
-    operatorNamespace: OPERATOR_NS,
-    now: () => new Date("2025-01-01T00:00:00Z"),
-  });
+    spec: { namespaces: [] },
+  };
+  // The cache holds whatever JSON the API server stored: the spec is not checked against its
+  // type, which is the point here. Object.assign puts it in place without claiming it was checked.
+  const ws: SecureWorkspace = Object.assign(stored, { spec });
   let thrown: unknown;
+  let writes: Write[] = [];
   try {
-    await reconciler.reconcile(NAME);
+    const snapshot = snapshotOf({ workspace: ws, objects: earlierObjects() }, options.istio ?? true);
+    writes = writesOf(decide(snapshot, CONFIG));
   } catch (err) {
     thrown = err;
   }
-  const statusWrite = kube.writes.filter((w) => w.verb === "apply-status").at(-1);
-  return {
-    writes: kube.writes,
-    status: statusWrite?.body?.["status"] as SecureWorkspaceStatus | undefined,
-    thrown,
-  };
+  const statusWrite = writes.filter((w) => w.verb === "apply-status").at(-1);
+  const status: unknown = statusWrite?.body?.["status"];
+  return { writes, status: isStatus(status) ? status : undefined, thrown };
+}
+
+function isStatus(value: unknown): value is SecureWorkspaceStatus {
+  return value !== null && typeof value === "object";
 }
 
 const stalled = (
@@ -363,7 +332,7 @@ function expectStalled(run: Run): void {
   expect(changes, "writes for an invalid spec").to.deep.equal([]);
 }
 
-describe("reconciler robustness against specs that skipped CRD validation (fast-check)", function () {
+describe("decide() robustness against specs that skipped CRD validation (fast-check)", function () {
   this.timeout(600_000);
   let protoBefore: string[];
 
@@ -375,15 +344,15 @@ describe("reconciler robustness against specs that skipped CRD validation (fast-
     expect(({} as Record<string, unknown>)["polluted"]).to.equal(undefined);
   });
 
-  it("never throws, reports Stalled with a field path, and writes nothing for arbitrary JSON specs", async () => {
-    await fc.assert(
-      fc.asyncProperty(
+  it("never throws, reports Stalled with a field path, and writes nothing for arbitrary JSON specs", () => {
+    fc.assert(
+      fc.property(
         fc.oneof(fc.anything(), fc.object(), fc.jsonValue(), protoObject, fc.constant(undefined)),
         fc.boolean(),
-        async (raw, istio) => {
+        (raw, istio) => {
           // A stored object is JSON: what the cache holds went through JSON.parse.
           const spec = raw === undefined ? undefined : (JSON.parse(JSON.stringify(raw) ?? "null") as unknown);
-          const run = await reconcileWith(spec, { istio });
+          const run = reconcileWith(spec, { istio });
           expectContained(run, spec);
           expectClearMessage(run);
           // Nearly every arbitrary value lacks spec.namespaces; those must stall, nothing else may happen.
@@ -394,10 +363,10 @@ describe("reconciler robustness against specs that skipped CRD validation (fast-
     );
   });
 
-  it("stalls on a valid spec with one field of the wrong type, null or a huge number", async () => {
-    await fc.assert(
-      fc.asyncProperty(mutatedSpec, fc.boolean(), async ({ spec, typeChanged }, istio) => {
-        const run = await reconcileWith(spec, { istio });
+  it("stalls on a valid spec with one field of the wrong type, null or a huge number", () => {
+    fc.assert(
+      fc.property(mutatedSpec, fc.boolean(), ({ spec, typeChanged }, istio) => {
+        const run = reconcileWith(spec, { istio });
         expectContained(run, spec);
         expectClearMessage(run);
         if (typeChanged) expectStalled(run);
@@ -406,10 +375,10 @@ describe("reconciler robustness against specs that skipped CRD validation (fast-
     );
   });
 
-  it("is not fooled by __proto__, constructor and friends as keys", async () => {
-    await fc.assert(
-      fc.asyncProperty(pollutedSpec, async (spec) => {
-        const run = await reconcileWith(spec);
+  it("is not fooled by __proto__, constructor and friends as keys", () => {
+    fc.assert(
+      fc.property(pollutedSpec, (spec) => {
+        const run = reconcileWith(spec);
         expectContained(run, spec);
         expect(Object.getPrototypeOf(run.writes)).to.equal(Array.prototype);
       }),
@@ -417,15 +386,15 @@ describe("reconciler robustness against specs that skipped CRD validation (fast-
     );
   });
 
-  it("finalizes a workspace with any spec without throwing or touching what is not its own", async () => {
-    await fc.assert(
-      fc.asyncProperty(
+  it("finalizes a workspace with any spec without throwing or touching what is not its own", () => {
+    fc.assert(
+      fc.property(
         fc.oneof(
           fc.jsonValue(),
           mutatedSpec.map((m) => m.spec),
         ),
-        async (spec) => {
-          const run = await reconcileWith(spec, { deleting: true });
+        (spec) => {
+          const run = reconcileWith(spec, { deleting: true });
           expect(run.thrown, `finalize threw: ${String(run.thrown)}`).to.equal(undefined);
           expect(deletesOfOthers(run)).to.deep.equal([]);
           // Namespaces are never deleted: none in the fake carries the created-by annotation.
@@ -436,16 +405,16 @@ describe("reconciler robustness against specs that skipped CRD validation (fast-
     );
   });
 
-  it("enforces valid generated specs, writing only inside their own namespaces", async () => {
-    await fc.assert(
-      fc.asyncProperty(validWorkspace, fc.boolean(), async (ws, istio) => {
+  it("enforces valid generated specs, writing only inside their own namespaces", () => {
+    fc.assert(
+      fc.property(validWorkspace, fc.boolean(), (ws, istio) => {
         // The arbitrary can repeat an entry of a list the CRD declares a set
         // (serviceMesh.authorization.allowFromNamespaces): the API server refuses those, so they
         // are not valid input here. Only the structural schema filters; semantic validation is
         // part of what is tested (a valid spec must not stall).
         fc.pre(checkSchema(ws).length === 0);
         const spec = JSON.parse(JSON.stringify(ws.spec)) as unknown;
-        const run = await reconcileWith(spec, { istio });
+        const run = reconcileWith(spec, { istio });
         expectContained(run, spec);
         const s = stalled(run.status);
         expect(s?.status, `valid spec stalled: ${s?.message ?? ""}`).to.equal("False");
