@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { GROUP } from "../api/constants.js";
 import { sameQuantity } from "../api/quantity.js";
+import { exactFieldsOf } from "../baseline/controls.js";
 import type { DesiredObject } from "../baseline/objects.js";
 
 /** Annotation holding the hash of what the operator last applied to an object. */
@@ -181,22 +182,12 @@ export function contains(desired: unknown, observed: unknown, mode: CompareMode 
 }
 
 /**
- * Top-level fields compared exactly, per kind: a key someone adds there changes what the object
- * allows (a matchLabels in the default deny's podSelector exempts every other pod, an endPort
- * widens a port to a range, a selector narrows a PeerAuthentication, a scope narrows a quota).
- * The server defaults none of these fields beyond what the baseline already sets.
+ * Whether the observed object holds the desired one: `contains`, exact in the top-level fields its
+ * control's descriptor names (a key someone adds there changes what the object allows; the server
+ * defaults none of them beyond what the baseline already sets).
  */
-const EXACT_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  NetworkPolicy: ["spec"],
-  ResourceQuota: ["spec"],
-  RoleBinding: ["roleRef", "subjects"],
-  PeerAuthentication: ["spec"],
-  AuthorizationPolicy: ["spec"],
-};
-
-/** Whether the observed object holds the desired one: `contains`, exact where EXACT_FIELDS says. */
 export function inSync(desired: DesiredObject, observed: ObservedObject): boolean {
-  const exact = EXACT_FIELDS[desired.kind] ?? [];
+  const exact = exactFieldsOf(desired.kind);
   return Object.entries(desired).every(([key, value]) => {
     // Lists from the API server carry no apiVersion/kind on their items: compare the rest.
     if (key === "apiVersion" || key === "kind" || value === undefined) return true;

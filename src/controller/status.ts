@@ -17,10 +17,13 @@ import type {
 } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import {
+  BASELINE_CONTROLS,
   CHANGE_CONTROL,
   CONDITION_OF_CONTROL,
   CONTROL_CATALOGUE,
+  CONTROLS,
   MONITORING_CONTROL,
+  type BaselineControl,
 } from "../baseline/controls.js";
 import { objectRef, type Control, type DesiredObject } from "../baseline/objects.js";
 import type { Finding } from "../baseline/posture.js";
@@ -121,15 +124,6 @@ export function setCondition(
   return old ? list.map((c) => (c.type === next.type ? merged : c)) : [...list, merged];
 }
 
-const CONTROL_OBJECTS: Record<Exclude<Control, "namespace">, string> = {
-  networkPolicy: "NetworkPolicies",
-  rbac: "RoleBindings",
-  quota: "ResourceQuota/LimitRange",
-  podSecurity: "Pod Security labels",
-  meshMTLS: "mTLS settings",
-  meshAuthorization: "mesh authorization",
-};
-
 function refsOf(objs: readonly { object: DesiredObject }[]): string {
   const refs = objs.map(
     (p) => `${p.object.metadata.namespace ?? p.object.metadata.name}/${objectRef(p.object)}`,
@@ -170,7 +164,7 @@ function meshCondition(
 /** A control's condition when a write failed or a foreign object is in the way, else undefined. */
 function blockedCondition(
   type: string,
-  control: Exclude<Control, "namespace">,
+  control: BaselineControl,
   o: ReconcileOutcome,
   linkerdMtls: boolean,
 ): ConditionInput | undefined {
@@ -193,11 +187,7 @@ function blockedCondition(
   return undefined;
 }
 
-function controlCondition(
-  control: Exclude<Control, "namespace">,
-  o: ReconcileOutcome,
-  spec: ResolvedSpec,
-): ConditionInput {
+function controlCondition(control: BaselineControl, o: ReconcileOutcome, spec: ResolvedSpec): ConditionInput {
   const type = CONDITION_OF_CONTROL[control];
   const mesh = spec.serviceMesh;
   if (control === "meshMTLS" || control === "meshAuthorization") {
@@ -215,7 +205,7 @@ function controlCondition(
       type,
       status: "True",
       reason: "NotRequested",
-      message: `no ${CONTROL_OBJECTS[control]} requested`,
+      message: `no ${CONTROLS[control].objects} requested`,
     };
   const pending = (o.pending ?? []).filter(
     (p) => controlOf(p.object) === control || (linkerdMtls && p.object.kind === "Namespace"),
@@ -233,7 +223,7 @@ function controlCondition(
     type,
     status: conflicts > 0 ? "False" : "True",
     reason: conflicts > 0 ? "NamespaceConflict" : o.pending ? "Compliant" : "Enforced",
-    message: `${CONTROL_OBJECTS[control]} in place in ${held}/${spec.namespaces.length} namespaces`,
+    message: `${CONTROLS[control].objects} in place in ${held}/${spec.namespaces.length} namespaces`,
   };
 }
 
@@ -293,9 +283,7 @@ function namespaceCount(o: ReconcileOutcome, spec: ResolvedSpec): number {
 function controls(conditions: readonly Condition[], enforce: boolean): ControlStatus[] {
   const out: ControlStatus[] = CONTROL_CATALOGUE.map((c) => {
     const applicable = c.evidencedBy
-      .map((ctl) =>
-        conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as Exclude<Control, "namespace">]),
-      )
+      .map((ctl) => conditions.find((x) => x.type === CONDITION_OF_CONTROL[ctl as BaselineControl]))
       .filter((x) => x && x.reason !== "NotRequested");
     const base = { id: c.id, title: c.title };
     if (applicable.length === 0) return { ...base, state: "NotApplicable" as const };
@@ -504,8 +492,7 @@ export function computeStatus(o: ReconcileOutcome): SecureWorkspaceStatus {
   set(ready);
   set(reconciling);
   set(stalled);
-  for (const control of Object.keys(CONDITION_OF_CONTROL) as Array<Exclude<Control, "namespace">>)
-    set(controlCondition(control, o, spec));
+  for (const control of BASELINE_CONTROLS) set(controlCondition(control, o, spec));
   set(guardrailsCondition(spec));
   // The one counter status remembers, on purpose: the contract's "total corrections since
   // creation" is history no cluster state holds (Events expire, the metric restarts with the

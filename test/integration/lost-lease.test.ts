@@ -12,7 +12,7 @@ import type { SecureWorkspaceSpec } from "../../src/api/types.js";
 import { desiredStateOf } from "../../src/baseline/index.js";
 import { Manager } from "../../src/controller/manager.js";
 import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
-import { isNotFound } from "../../src/runtime/errors.js";
+import { isConflict, isNotFound } from "../../src/runtime/errors.js";
 import { resourceOf, resourceOfKind } from "../../src/api/resources.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import type { AuditedWrite, LocalCluster } from "../harness/local-cluster.js";
@@ -144,23 +144,35 @@ describe("a deposed leader stops writing (real API server, its audit log as witn
         message: "the leader started creating namespaces",
       });
 
-      // A cluster admin hands the Lease to another holder (what a standby does once it expired).
-      const lease = await admin.get<KubeObject & { spec?: Record<string, unknown> }>(
-        LEASE,
-        LEASE_NAME,
-        OPERATOR_NAMESPACE,
-      );
-      const now = new Date().toISOString().replace("Z", "000Z");
-      await admin.replace({
-        ...lease,
-        spec: {
-          ...lease.spec,
-          holderIdentity: "thief",
-          acquireTime: now,
-          renewTime: now,
-          leaseDurationSeconds: 3600,
+      // A cluster admin hands the Lease to another holder (what a standby does once it expired). The
+      // leader renews every 200 ms, so a replace may meet a newer resourceVersion (409): read again.
+      await waitFor(
+        async () => {
+          const lease = await admin.get<KubeObject & { spec?: Record<string, unknown> }>(
+            LEASE,
+            LEASE_NAME,
+            OPERATOR_NAMESPACE,
+          );
+          const now = new Date().toISOString().replace("Z", "000Z");
+          try {
+            await admin.replace({
+              ...lease,
+              spec: {
+                ...lease.spec,
+                holderIdentity: "thief",
+                acquireTime: now,
+                renewTime: now,
+                leaseDurationSeconds: 3600,
+              },
+            });
+            return true;
+          } catch (err) {
+            if (isConflict(err)) return false;
+            throw err;
+          }
         },
-      });
+        { timeoutMs: 30_000, intervalMs: 0, message: "the Lease handed to another holder" },
+      );
 
       expect(await run).to.equal("lost");
     } finally {
