@@ -3,7 +3,6 @@
  * managed objects by workspace (so a reconcile reads its own objects without scanning all).
  * Objects from list responses carry no apiVersion/kind; the cache stamps them.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -12,6 +11,7 @@ import {
 } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
+import type { ClusterAccess } from "../kube/kubeconfig.js";
 import {
   collectionPath,
   NAMESPACED_MANAGED_KINDS,
@@ -154,7 +154,7 @@ export class ClusterCache {
   private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: ClusterAccess,
     private readonly kube: KubeClient,
     private readonly options: {
       watchTimeoutSeconds?: number;
