@@ -294,11 +294,14 @@ export class StaticClusterAccess implements ClusterAccess {
 }
 
 /** client-node's KubeConfig, imported only now: see the module comment for what it costs. */
-async function clientNodeAccess(origin: string, load: (kc: KubeConfig) => void): Promise<ClusterAccess> {
+async function clientNodeAccess(
+  origin: string,
+  load: (kc: KubeConfig, clientNode: { KubeConfig: new () => KubeConfig }) => void,
+): Promise<ClusterAccess> {
   const clientNode = await import("@kubernetes/client-node");
   const kc = new clientNode.KubeConfig();
   try {
-    load(kc);
+    load(kc, clientNode);
   } catch (err) {
     throw new KubeConfigError(`${origin}: ${messageOf(err)}`, { cause: err });
   }
@@ -330,9 +333,17 @@ export async function loadClusterAccess(
   if (source.kind === "in-cluster") return new StaticClusterAccess(inClusterAccess(environment.env, saDir));
   if (source.kind === "file") return fromFile(source.path);
   const list = (environment.env["KUBECONFIG"] ?? "").split(path.delimiter).filter((p) => p !== "");
-  // Several files are merged entry by entry; client-node implements kubectl's rules for that.
+  // Several files are merged entry by entry: client-node's rules (its loadFromDefault, which reads
+  // process.env itself, so the same steps are taken here with the list given).
   if (list.length > 1)
-    return clientNodeAccess(`KUBECONFIG ${list.join(path.delimiter)}`, (kc) => kc.loadFromDefault());
+    return clientNodeAccess(`KUBECONFIG ${list.join(path.delimiter)}`, (kc, clientNode) => {
+      kc.loadFromFile(list[0] ?? "");
+      for (const file of list.slice(1)) {
+        const next = new clientNode.KubeConfig();
+        next.loadFromFile(file);
+        kc.mergeConfig(next, false);
+      }
+    });
   const single = list[0];
   if (single !== undefined) return fromFile(single);
   const home = path.join(environment.homeDir, ".kube", "config");
