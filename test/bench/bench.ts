@@ -177,7 +177,7 @@ async function idleResync(
     workers: args.workers,
     resyncPeriod: `${args.idleResyncSeconds}s`,
     logFile,
-    nodeArgs: heapSnapshotArgs(args),
+    nodeArgs: [...args.operatorNodeArgs, ...heapSnapshotArgs(args)],
   });
   cleanup.operators.add(op);
   // Peak so far = the initial lists of every kind, before any reconcile ran.
@@ -306,6 +306,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     resyncPeriod: "1h",
     logFile: path.join(logDir, "operator.log"),
     nodeArgs: [
+      ...args.operatorNodeArgs,
       ...(args.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", args.cpuProfDir] : []),
       ...heapSnapshotArgs(args),
     ],
@@ -487,6 +488,10 @@ async function main(): Promise<number> {
       },
       idle_resync_writes: r.idle.writes,
       rss_mib: round(Math.max(r.rss.converge, r.rss.idle), 1),
+      // Both peaks (VmHWM): the converging operator's and the restarted one's.
+      rss_converge_mib: round(r.rss.converge, 1),
+      rss_restart_mib: round(r.rss.idle, 1),
+      ...(args.operatorNodeArgs.length > 0 ? { operator_node_args: args.operatorNodeArgs.join(" ") } : {}),
       foreign_policies: r.foreignPolicies,
       requests_per_workspace: round(r.converge.requests / args.workspaces),
     };
