@@ -20,6 +20,7 @@ import {
 } from "../kube/resources.js";
 import { objectKey, type ObservedObject } from "./diff.js";
 import { ResilientInformer, type RestartInfo } from "./informer.js";
+import { StringPool } from "./intern.js";
 
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";
@@ -152,6 +153,8 @@ export class ClusterCache {
   private readonly listeners: CacheListener[] = [];
   /** Objects of the posture kinds by kind, then namespace, then name (references into the stores). */
   private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
+  /** Equal strings of cached objects are shared (see intern.ts: a third of the live heap otherwise). */
+  private readonly strings = new StringPool();
 
   constructor(
     private readonly kc: ClusterAccess,
@@ -386,9 +389,11 @@ export class ClusterCache {
         // rules and reported Ready over them.
         obj.apiVersion ??= r.apiVersion;
         obj.kind ??= r.kind;
-        return kind === "Namespace" || kind === "SecureWorkspace"
-          ? withoutManagedFields(obj)
-          : keptOf(withoutManagedFields(obj));
+        const kept =
+          kind === "Namespace" || kind === "SecureWorkspace"
+            ? withoutManagedFields(obj)
+            : keptOf(withoutManagedFields(obj));
+        return this.strings.internDeep(kept);
       },
     });
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
