@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { homedir, hostname } from "node:os";
-import { ConfigError, loadConfig, usage, type OperatorConfig } from "./config.js";
+import { setFlagsFromString } from "node:v8";
+import { ConfigError, heapGrowthFlag, loadConfig, usage, type OperatorConfig } from "./config.js";
 import { Manager } from "./controller/manager.js";
 import { loadClusterAccess, type ClusterAccess, type KubeConfigSource } from "./kube/kubeconfig.js";
 import { startHealthServer } from "./observability/health.js";
@@ -25,6 +26,10 @@ function clusterAccessFor(config: OperatorConfig): Promise<ClusterAccess> {
 }
 
 async function main(): Promise<number> {
+  // Set first, before the caches fill. A flag V8 reads at each collection, so setting it after start
+  // takes effect (measured: the same peak RSS as `node --heap-growing-percent=20`, see the README).
+  const gcFlag = heapGrowthFlag(process.execArgv);
+  if (gcFlag !== undefined) setFlagsFromString(gcFlag);
   let config: OperatorConfig | "help" | "version";
   try {
     config = loadConfig(process.argv.slice(2), process.env);

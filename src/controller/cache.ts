@@ -171,13 +171,28 @@ export class ClusterCache {
     this.listeners.push(listener);
   }
 
-  /** Starts informers for workspaces, namespaces and the always-present managed kinds. */
-  async start(): Promise<void> {
-    await this.startKind("SecureWorkspace");
-    await this.startKind("Namespace");
-    // Not label-selected: an object someone else made at one of the operator's names must be seen,
-    // or the first apply would silently take it over (see keptOf for what is kept of the rest).
-    for (const kind of NAMESPACED_MANAGED_KINDS) if (!MESH_KINDS.includes(kind)) await this.startKind(kind);
+  /**
+   * Starts informers for workspaces, namespaces and the always-present managed kinds, one after
+   * another: each informer's first list completes before the next starts, so only one list page
+   * (raw body, its string and its parse) is in memory at a time, not one per kind. Returns early,
+   * without error, when `signal` aborts (waitForSync then says so).
+   */
+  async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
+    const kinds = [
+      "SecureWorkspace",
+      "Namespace",
+      // Not label-selected: an object someone else made at one of the operator's names must be seen,
+      // or the first apply would silently take it over (see keptOf for what is kept of the rest).
+      ...NAMESPACED_MANAGED_KINDS.filter((kind) => !MESH_KINDS.includes(kind)),
+    ];
+    for (const kind of kinds) {
+      if (signal.aborted) return;
+      await this.startKind(kind);
+      await this.informers
+        .get(kind)
+        ?.waitForSync(signal)
+        .catch(() => undefined); // aborted or stopped: the caller's waitForSync reports it
+    }
   }
 
   /**

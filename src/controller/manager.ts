@@ -186,7 +186,7 @@ export class Manager {
       this.kube.close();
       return "stopped";
     }
-    await this.cache.start();
+    await this.cache.start(signal);
     this.started = true;
     await this.cache.waitForSync(signal).catch((err: unknown) => {
       if (!signal.aborted) throw err;
