@@ -31,8 +31,13 @@ export type CacheEventType = "add" | "update" | "delete";
  */
 export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject, routine: boolean) => void;
 
-/** Objects per list page (client-go's informers use 500 too): bounds the memory of the initial lists. */
-const LIST_PAGE_SIZE = 500;
+/**
+ * Objects per list page: bounds the memory of the initial lists, where a restarted operator peaks
+ * (a page's body, its string and its parse are alive at once). client-go uses 500; at 1000 x 2,
+ * 100 lowered the restarted operator's peak RSS from 174 to 162 MiB (171 -> 158 MiB right after the
+ * caches synced), for 5 x the list requests at start (about 370 instead of 75).
+ */
+const LIST_PAGE_SIZE = 100;
 const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
 
 /**
