@@ -3,7 +3,6 @@
  * managed objects by workspace (so a reconcile reads its own objects without scanning all).
  * Objects from list responses carry no apiVersion/kind; the cache stamps them.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -16,6 +15,8 @@ import { NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../a
 import { collectionPath } from "../runtime/resources.js";
 import { objectKey, type ObservedObject } from "./diff.js";
 import { ResilientInformer, type RestartInfo } from "../runtime/informer.js";
+import type { ClusterAccess } from "../runtime/kubeconfig.js";
+import { StringPool } from "./intern.js";
 
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";
@@ -26,8 +27,13 @@ export type CacheEventType = "add" | "update" | "delete";
  */
 export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject, routine: boolean) => void;
 
-/** Objects per list page (client-go's informers use 500 too): bounds the memory of the initial lists. */
-const LIST_PAGE_SIZE = 500;
+/**
+ * Objects per list page: bounds the memory of the initial lists, where a restarted operator peaks
+ * (a page's body, its string and its parse are alive at once). client-go uses 500; at 1000 x 2,
+ * 100 lowered the restarted operator's peak RSS from 174 to 162 MiB (171 -> 158 MiB right after the
+ * caches synced), for 5 x the list requests at start (one per 100 objects of each kind).
+ */
+const LIST_PAGE_SIZE = 100;
 const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
 
 /**
@@ -148,9 +154,11 @@ export class ClusterCache {
   private readonly listeners: CacheListener[] = [];
   /** Objects of the posture kinds by kind, then namespace, then name (references into the stores). */
   private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
+  /** Equal strings of cached objects are shared (see intern.ts: a third of the live heap otherwise). */
+  private readonly strings = new StringPool();
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: ClusterAccess,
     private readonly kube: KubeClient,
     private readonly options: {
       watchTimeoutSeconds?: number;
@@ -164,13 +172,28 @@ export class ClusterCache {
     this.listeners.push(listener);
   }
 
-  /** Starts informers for workspaces, namespaces and the always-present managed kinds. */
-  async start(): Promise<void> {
-    await this.startKind("SecureWorkspace");
-    await this.startKind("Namespace");
-    // Not label-selected: an object someone else made at one of the operator's names must be seen,
-    // or the first apply would silently take it over (see keptOf for what is kept of the rest).
-    for (const kind of NAMESPACED_MANAGED_KINDS) if (!MESH_KINDS.includes(kind)) await this.startKind(kind);
+  /**
+   * Starts informers for workspaces, namespaces and the always-present managed kinds, one after
+   * another: each informer's first list completes before the next starts, so only one list page
+   * (raw body, its string and its parse) is in memory at a time, not one per kind. Returns early,
+   * without error, when `signal` aborts (waitForSync then says so).
+   */
+  async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
+    const kinds = [
+      "SecureWorkspace",
+      "Namespace",
+      // Not label-selected: an object someone else made at one of the operator's names must be seen,
+      // or the first apply would silently take it over (see keptOf for what is kept of the rest).
+      ...NAMESPACED_MANAGED_KINDS.filter((kind) => !MESH_KINDS.includes(kind)),
+    ];
+    for (const kind of kinds) {
+      if (signal.aborted) return;
+      await this.startKind(kind);
+      await this.informers
+        .get(kind)
+        ?.waitForSync(signal)
+        .catch(() => undefined); // aborted or stopped: the caller's waitForSync reports it
+    }
   }
 
   /**
@@ -382,9 +405,11 @@ export class ClusterCache {
         // rules and reported Ready over them.
         obj.apiVersion ??= r.apiVersion;
         obj.kind ??= r.kind;
-        return kind === "Namespace" || kind === "SecureWorkspace"
-          ? withoutManagedFields(obj)
-          : keptOf(withoutManagedFields(obj));
+        const kept =
+          kind === "Namespace" || kind === "SecureWorkspace"
+            ? withoutManagedFields(obj)
+            : keptOf(withoutManagedFields(obj));
+        return this.strings.internDeep(kept);
       },
     });
     // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.

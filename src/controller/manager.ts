@@ -4,7 +4,7 @@
  * Start order: identity check (the installed admission policies must exempt who we run as),
  * caches, wait for sync, leader election, workers. Stop in reverse.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterAccess } from "../runtime/kubeconfig.js";
 import {
   DEFAULT_LEASE_NAME,
   DEFAULT_OPERATOR_NAMESPACE,
@@ -66,7 +66,7 @@ export interface ManagerLog {
 
 /** Manager settings; each default is given. */
 export interface ManagerOptions {
-  readonly kc: KubeConfig;
+  readonly kc: ClusterAccess;
   readonly log: ManagerLog;
   readonly metrics?: Metrics;
   /** Parallel reconciles (default 4). */

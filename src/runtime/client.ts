@@ -1,12 +1,12 @@
 /**
  * The one place that speaks HTTP to the API server for writes and reads (informers use
- * client-node's watch). Auth and TLS come from a client-node KubeConfig; requests share one
+ * watch.ts). Auth and TLS come from a ClusterAccess (kubeconfig.ts); requests share one
  * keep-alive agent so a busy reconcile loop does not pay a TLS handshake per call.
  */
 import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
 import { setMaxListeners } from "node:events";
 import { request as httpRequest } from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterAccess } from "./kubeconfig.js";
 import { ApiError, RequestError, TimeoutError } from "./errors.js";
 import {
   collectionPath,
@@ -100,7 +100,7 @@ export class KubeClient {
   private readonly resources: ResourceTable;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: ClusterAccess,
     private readonly options: KubeClientOptions,
   ) {
     const cluster = kc.getCurrentCluster();

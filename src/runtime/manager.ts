@@ -19,8 +19,8 @@ export interface LifecycleLog {
 
 /** The caches a controller reads: started before the workers, stopped after them. */
 export interface Caches {
-  /** Starts every informer (resolves once they are started, not synced). */
-  start(): Promise<void>;
+  /** Starts every informer; resolves early, without error, when `signal` aborts. */
+  start(signal: AbortSignal): Promise<void>;
   /** Resolves when every informer has listed once; rejects on a failure (or resolves on abort). */
   waitForSync(signal: AbortSignal): Promise<void>;
   /** Stops every informer. */
@@ -99,7 +99,7 @@ export class Lifecycle {
       return "stopped";
     }
     try {
-      await caches.start();
+      await caches.start(signal);
       this.started = true;
       await caches.waitForSync(signal);
     } catch (err) {

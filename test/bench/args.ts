@@ -27,8 +27,11 @@ export interface BenchArgs {
   readonly convergeTimeoutSeconds: number;
   /** When set, the converging operator runs with `node --cpu-prof` writing into this directory. */
   readonly cpuProfDir: string | undefined;
-  /** Extra node flags for the operator processes (e.g. "--max-semi-space-size=4"), default none. */
-  readonly operatorNodeArgs: readonly string[];
+  /**
+   * Node flags for the operator processes (e.g. "--max-semi-space-size=4"); undefined means those
+   * of config/deployment.yaml's NODE_OPTIONS, so the bench measures the process as deployed.
+   */
+  readonly operatorNodeArgs: readonly string[] | undefined;
   /** When set, a heap snapshot of the converging operator is written here after the drift phase. */
   readonly heapSnapshotDir: string | undefined;
   /**
@@ -127,7 +130,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs | "help" {
     convergeTimeoutSeconds: integer(raw, "converge-timeout-seconds"),
     cpuProfDir: raw.get("cpu-prof"),
     heapSnapshotDir: raw.get("heap-snapshot"),
-    operatorNodeArgs: (raw.get("operator-node-args") ?? "").split(" ").filter((a) => a !== ""),
+    operatorNodeArgs: raw.has("operator-node-args")
+      ? (raw.get("operator-node-args") ?? "").split(" ").filter((a) => a !== "")
+      : undefined,
     foreignPolicies: integer(raw, "foreign-policies"),
   };
 }

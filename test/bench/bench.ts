@@ -36,7 +36,7 @@ import {
   OperatorProcess,
   type OperatorProcessOptions,
 } from "../support/operator-process.js";
-import { snapshotOperatorBuild } from "./operator-build.js";
+import { deployedNodeOptions, snapshotOperatorBuild } from "./operator-build.js";
 import { controlPlaneCpuRatio, gitDescription, machine, sizeOf, summary, type Results } from "./report.js";
 import { delta, snapshotOf, ZERO, type OperatorSnapshot } from "./snapshot.js";
 import { parseMetrics, round } from "./stats.js";
@@ -96,6 +96,11 @@ async function snapshot(op: OperatorProcess): Promise<OperatorSnapshot> {
 }
 
 /** Node flags that let the benchmark ask an operator for a heap snapshot. */
+/** The operator's node flags: --operator-node-args, else those the Deployment sets (NODE_OPTIONS). */
+function operatorNodeArgs(args: BenchArgs): readonly string[] {
+  return args.operatorNodeArgs ?? deployedNodeOptions();
+}
+
 function heapSnapshotArgs(args: BenchArgs): string[] {
   return args.heapSnapshotDir
     ? ["--heapsnapshot-signal=SIGUSR2", "--diagnostic-dir", args.heapSnapshotDir]
@@ -177,7 +182,7 @@ async function idleResync(
     workers: args.workers,
     resyncPeriod: `${args.idleResyncSeconds}s`,
     logFile,
-    nodeArgs: heapSnapshotArgs(args),
+    nodeArgs: [...operatorNodeArgs(args), ...heapSnapshotArgs(args)],
   });
   cleanup.operators.add(op);
   // Peak so far = the initial lists of every kind, before any reconcile ran.
@@ -306,6 +311,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     resyncPeriod: "1h",
     logFile: path.join(logDir, "operator.log"),
     nodeArgs: [
+      ...operatorNodeArgs(args),
       ...(args.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", args.cpuProfDir] : []),
       ...heapSnapshotArgs(args),
     ],
@@ -487,6 +493,10 @@ async function main(): Promise<number> {
       },
       idle_resync_writes: r.idle.writes,
       rss_mib: round(Math.max(r.rss.converge, r.rss.idle), 1),
+      // Both peaks (VmHWM): the converging operator's and the restarted one's.
+      rss_converge_mib: round(r.rss.converge, 1),
+      rss_restart_mib: round(r.rss.idle, 1),
+      operator_node_args: operatorNodeArgs(args).join(" "),
       foreign_policies: r.foreignPolicies,
       requests_per_workspace: round(r.converge.requests / args.workspaces),
     };

@@ -2,6 +2,8 @@
 import { expect } from "chai";
 import {
   ConfigError,
+  HEAP_GROWING_PERCENT,
+  heapGrowthFlag,
   loadConfig,
   parseDuration,
   SETTINGS,
@@ -262,5 +264,17 @@ describe("usage", () => {
         .to.include(s.env)
         .and.include(`(default ${s.fallback || "none"})`);
     }
+  });
+});
+
+describe("heapGrowthFlag", () => {
+  it("sets the heap growth unless the process was given its own", () => {
+    const ours = `--heap-growing-percent=${String(HEAP_GROWING_PERCENT)}`;
+    expect(heapGrowthFlag([])).to.equal(ours);
+    expect(heapGrowthFlag(["--enable-source-maps", "--max-old-space-size=400"])).to.equal(ours);
+    expect(heapGrowthFlag(["--heap-growing-percent=50"])).to.equal(undefined);
+    expect(heapGrowthFlag(["--trace-gc", "--heap_growing_percent=10"])).to.equal(undefined);
+    // Another flag that merely starts alike is not the same flag.
+    expect(heapGrowthFlag(["--heap-growing-percentage=5"])).to.equal(ours);
   });
 });

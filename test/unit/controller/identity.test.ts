@@ -1,4 +1,4 @@
-/** The start-up identity check's verdict (src/kube/identity.ts), from plain policy objects. */
+/** The start-up identity check's verdict (src/controller/identity.ts), from plain policy objects. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
