@@ -162,6 +162,8 @@ export class ClusterCache {
     private readonly kube: KubeClient,
     private readonly options: {
       watchTimeoutSeconds?: number;
+      /** Remember own writes until their watch events arrive (default true; see recordWrite). */
+      readYourWrites?: boolean;
       /** Told of every list/watch restart of an informer (a lost watch, a failed list, a 410). */
       onInformerRestart?: (kind: string, info: RestartInfo) => void;
     } = {},
@@ -251,7 +253,7 @@ export class ClusterCache {
    */
   recordWrite(kind: string, obj: KubeObject, deleted = false): void {
     const rv = obj.metadata.resourceVersion;
-    if (!rv) return;
+    if (!rv || this.options.readYourWrites === false) return;
     const r = resourceOfKind(kind);
     const namespace = r.namespaced ? obj.metadata.namespace : undefined;
     const key = objectKey(kind, namespace, obj.metadata.name);

@@ -32,6 +32,8 @@ export interface BenchArgs {
    * of config/deployment.yaml's NODE_OPTIONS, so the bench measures the process as deployed.
    */
   readonly operatorNodeArgs: readonly string[] | undefined;
+  /** Operator flags added to the bench's own (e.g. "--read-your-writes=false"), default none. */
+  readonly operatorFlags: readonly string[];
   /** When set, a heap snapshot of the converging operator is written here after the drift phase. */
   readonly heapSnapshotDir: string | undefined;
   /**
@@ -63,7 +65,13 @@ const INTEGER_FLAGS = {
 } as const;
 
 type IntegerFlag = keyof typeof INTEGER_FLAGS;
-const STRING_FLAGS = ["floor-identity", "cpu-prof", "heap-snapshot", "operator-node-args"] as const;
+const STRING_FLAGS = [
+  "floor-identity",
+  "cpu-prof",
+  "heap-snapshot",
+  "operator-node-args",
+  "operator-flags",
+] as const;
 
 /** The usage text for --help. */
 export function usage(): string {
@@ -73,6 +81,7 @@ export function usage(): string {
     "                        [--floor-concurrency F] [--floor-identity sa|admin]",
     "                        [--idle-resync-seconds T] [--converge-timeout-seconds T]",
     "                        [--cpu-prof DIR] [--heap-snapshot DIR] [--operator-node-args 'FLAGS']",
+    "                        [--operator-flags 'FLAGS']",
     "                        [--foreign-policies 0|1]",
     "Starts its own local cluster, or uses the cluster of SWS_BENCH_KUBECONFIG (an admin kubeconfig).",
     "The last line of stdout is one JSON object with the results.",
@@ -133,6 +142,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs | "help" {
     operatorNodeArgs: raw.has("operator-node-args")
       ? (raw.get("operator-node-args") ?? "").split(" ").filter((a) => a !== "")
       : undefined,
+    operatorFlags: (raw.get("operator-flags") ?? "").split(" ").filter((a) => a !== ""),
     foreignPolicies: integer(raw, "foreign-policies"),
   };
 }

@@ -85,7 +85,7 @@ function installSignalHandlers(): void {
 function startBenchOperator(
   options: Pick<
     OperatorProcessOptions,
-    "main" | "kubeconfig" | "workers" | "resyncPeriod" | "logFile" | "nodeArgs"
+    "main" | "kubeconfig" | "workers" | "resyncPeriod" | "logFile" | "nodeArgs" | "flags"
   >,
 ): Promise<OperatorProcess> {
   return OperatorProcess.start({ ...options, logLevel: "warn", waitFor: "readyz", echo: false });
@@ -95,12 +95,12 @@ async function snapshot(op: OperatorProcess): Promise<OperatorSnapshot> {
   return snapshotOf(parseMetrics(await op.metricsText()));
 }
 
-/** Node flags that let the benchmark ask an operator for a heap snapshot. */
 /** The operator's node flags: --operator-node-args, else those the Deployment sets (NODE_OPTIONS). */
 function operatorNodeArgs(args: BenchArgs): readonly string[] {
   return args.operatorNodeArgs ?? deployedNodeOptions();
 }
 
+/** Node flags that let the benchmark ask an operator for a heap snapshot. */
 function heapSnapshotArgs(args: BenchArgs): string[] {
   return args.heapSnapshotDir
     ? ["--heapsnapshot-signal=SIGUSR2", "--diagnostic-dir", args.heapSnapshotDir]
@@ -183,6 +183,7 @@ async function idleResync(
     resyncPeriod: `${args.idleResyncSeconds}s`,
     logFile,
     nodeArgs: [...operatorNodeArgs(args), ...heapSnapshotArgs(args)],
+    flags: args.operatorFlags,
   });
   cleanup.operators.add(op);
   // Peak so far = the initial lists of every kind, before any reconcile ran.
@@ -310,6 +311,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     workers: args.workers,
     resyncPeriod: "1h",
     logFile: path.join(logDir, "operator.log"),
+    flags: args.operatorFlags,
     nodeArgs: [
       ...operatorNodeArgs(args),
       ...(args.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", args.cpuProfDir] : []),

@@ -46,6 +46,7 @@ describe("loadConfig", () => {
       watchTimeoutSeconds: 300,
       shutdownGraceMs: 10_000,
       protectedNamespaces: ["kube-*", "default", "*-system"],
+      readYourWrites: true,
     });
   });
 
@@ -65,6 +66,7 @@ describe("loadConfig", () => {
       SWS_WATCH_TIMEOUT: "1m",
       SWS_SHUTDOWN_GRACE: "2s",
       SWS_PROTECTED_NAMESPACES: "kube-*,infra-*",
+      SWS_READ_YOUR_WRITES: "false",
     });
     expect(config).to.deep.equal({
       workers: 8,
@@ -81,6 +83,7 @@ describe("loadConfig", () => {
       watchTimeoutSeconds: 60,
       shutdownGraceMs: 2000,
       protectedNamespaces: ["kube-*", "infra-*"],
+      readYourWrites: false,
     });
   });
 
