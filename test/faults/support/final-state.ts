@@ -22,19 +22,11 @@ import type { Condition, SecureWorkspace } from "../../../src/api/types.js";
 import { desiredState, type DesiredObject } from "../../../src/baseline/index.js";
 import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
 import { ApiError } from "../../../src/runtime/errors.js";
-import { resourceOfKind } from "../../../src/api/resources.js";
+import { NAMESPACED_MANAGED_KINDS, resourceOfKind } from "../../../src/api/resources.js";
 import { sleep, waitFor } from "../../support/wait.js";
 
 /** Every kind the operator labels as managed (mesh kinds only when their CRDs are served). */
-export const MANAGED_KINDS = [
-  "Namespace",
-  "NetworkPolicy",
-  "RoleBinding",
-  "ResourceQuota",
-  "LimitRange",
-  "PeerAuthentication",
-  "AuthorizationPolicy",
-] as const;
+export const MANAGED_KINDS = ["Namespace", ...NAMESPACED_MANAGED_KINDS] as const;
 
 /** What the checker found: an empty `problems` list means the state is exact. */
 export interface FinalStateReport {

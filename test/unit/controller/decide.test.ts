@@ -81,6 +81,8 @@ const eventsOf = (d: Decision): readonly unknown[] =>
 const workspace = validWorkspace
   .filter((ws) => checkSchema(ws).length === 0)
   .map((ws) => ({ ...ws, metadata: { ...ws.metadata, uid: UID } }));
+/** Workspaces in Enforce mode (the tampering properties need a pass that writes). */
+const enforcing = workspace.map((ws) => ({ ...ws, spec: { ...ws.spec, enforcement: "Enforce" as const } }));
 
 function objectsLabelledFor(objects: readonly KubeObject[], name: string): KubeObject[] {
   return objects.filter((o) => o.kind !== "Namespace" && o.metadata.labels?.[WORKSPACE_LABEL] === name);
@@ -193,7 +195,7 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
     it("one enforcing pass over a tampered cluster writes every desired object that differs", () => {
       fc.assert(
         fc.property(
-          workspace.map((ws) => ({ ...ws, spec: { ...ws.spec, enforcement: "Enforce" as const } })),
+          enforcing,
           fc.array(fc.constantFrom<Tamper>("keep", "delete", "edit"), { minLength: 1, maxLength: 20 }),
           fc.boolean(),
           (ws, tampers, mesh) => {
@@ -220,7 +222,7 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
     it("every desired object of a held namespace is either written or already equal", () => {
       fc.assert(
         fc.property(
-          workspace.map((ws) => ({ ...ws, spec: { ...ws.spec, enforcement: "Enforce" as const } })),
+          enforcing,
           fc.array(fc.constantFrom<Tamper>("keep", "delete", "edit"), { minLength: 1, maxLength: 20 }),
           fc.boolean(),
           (ws, tampers, mesh) => {
