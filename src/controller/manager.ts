@@ -25,6 +25,7 @@ import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
 import { ClusterCache, POSTURE_KINDS, type CacheEventType } from "./cache.js";
 import type { LeaderElectionTimings } from "../runtime/leader-election.js";
+import type { Logger } from "../runtime/log.js";
 import { Lifecycle, type RunResult } from "../runtime/manager.js";
 import { MeshDetector } from "./mesh-detector.js";
 import { WorkQueue, type ReconcileResult, type RetryHint } from "../runtime/queue.js";
@@ -56,18 +57,10 @@ const DEFAULTS = {
   leaseName: DEFAULT_LEASE_NAME,
 } as const;
 
-/** Logging as the manager needs it (winston's logger fits). */
-export interface ManagerLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  debug(message: string, fields?: Record<string, unknown>): void;
-}
-
 /** Manager settings; each default is given. */
 export interface ManagerOptions {
   readonly kc: ClusterAccess;
-  readonly log: ManagerLog;
+  readonly log: Logger;
   readonly metrics?: Metrics;
   /** Parallel reconciles (default 4). */
   readonly workers?: number;

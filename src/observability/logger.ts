@@ -1,23 +1,13 @@
 /**
  * The operator's logger: a fixed message plus structured fields, one line per event, on winston.
  * Only the app layer logs (libraries report through callbacks and results), so this module is small:
- * a {@link Logger} interface the rest of the code depends on, and {@link createLogger} to build one.
+ * {@link createLogger} builds the {@link Logger} (src/runtime/log.ts) the rest of the code depends on.
  */
 import winston from "winston";
+import type { LogFields, Logger } from "../runtime/log.js";
 
 /** Severity, most to least severe; a logger prints its level and the ones above it. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
-
-/** Structured context of one event: `{ workspace, writes }`. Values are serialised as JSON. */
-export type LogFields = Readonly<Record<string, unknown>>;
-
-/** What the operator logs through; each method takes a fixed message and optional fields. */
-export interface Logger {
-  error(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  debug(message: string, fields?: LogFields): void;
-}
 
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {

@@ -7,15 +7,9 @@
  * the others, is a real deadline for this replica's writes.
  */
 import type { KubeClient } from "./client.js";
+import type { Logger } from "./log.js";
 import { LeaderElector, type LeaderElectionTimings } from "./leader-election.js";
 import type { ReconcileHandler, WorkQueue } from "./queue.js";
-
-/** Logging as the lifecycle needs it (winston's logger fits). */
-export interface LifecycleLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 /** The caches a controller reads: started before the workers, stopped after them. */
 export interface Caches {
@@ -44,7 +38,7 @@ export interface LifecycleOptions {
   readonly kube: KubeClient;
   readonly caches: Caches;
   readonly queue: WorkQueue;
-  readonly log: LifecycleLog;
+  readonly log: Logger;
   /** Handles one key, under a signal that aborts when the work must stop. */
   readonly reconcile: ReconcileHandler;
   /** Every key there is: queued when the workers start and at each resync. */

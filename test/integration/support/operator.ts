@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { Manager, type ManagerLog } from "../../../src/controller/manager.js";
+import { Manager } from "../../../src/controller/manager.js";
+import type { Logger } from "../../../src/runtime/log.js";
 import { KubeClient, type KubeObject } from "../../../src/runtime/client.js";
 import { Metrics } from "../../../src/observability/metrics.js";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
@@ -64,7 +65,7 @@ export async function operatorKubeConfig(): Promise<KubeConfig> {
 }
 
 /** Log lines the in-process operator wrote, for assertions and for debugging a failure. */
-export interface CapturedLog extends ManagerLog {
+export interface CapturedLog extends Logger {
   readonly lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
 }
 

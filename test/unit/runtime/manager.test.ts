@@ -7,10 +7,16 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { KubeClient } from "../../../src/runtime/client.js";
-import { Lifecycle, type Caches, type LifecycleLog } from "../../../src/runtime/manager.js";
+import type { Logger } from "../../../src/runtime/log.js";
+import { Lifecycle, type Caches } from "../../../src/runtime/manager.js";
 import { WorkQueue } from "../../../src/runtime/queue.js";
 
-const quiet: LifecycleLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+};
 
 function unusedClient(): KubeClient {
   const kc = new KubeConfig();
