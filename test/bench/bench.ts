@@ -347,6 +347,11 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
   const convergeQuiet = await settle(cluster, op, "after converge");
   const convergeUntilQuiet = cpuDelta(convergeQuiet.cpu, convergeCpu);
   const trailing = delta(await snapshot(op), readyAt);
+  // Before anyone touches a workspace's objects: what the statuses said that was not so.
+  const truth = { readyFlaps: tracker.flaps, driftCounted: tracker.driftCounted() };
+  progress(
+    `converge: ${truth.readyFlaps} Ready -> not Ready flaps, ${truth.driftCounted} drift corrections counted (both should be 0)`,
+  );
 
   progress(`drift: ${args.driftSamples} samples, ${args.driftConcurrency} at a time`);
   const driftBench = new DriftBench({
@@ -415,6 +420,7 @@ async function phases(args: BenchArgs, naming: Naming, logDir: string): Promise<
     convergeSeconds: c.seconds,
     converge: c.counters,
     trailing,
+    truth,
     drift,
     duringDrift,
     restart: idle.restart,
@@ -501,6 +507,9 @@ async function main(): Promise<number> {
       operator_node_args: operatorNodeArgs(args).join(" "),
       foreign_policies: r.foreignPolicies,
       requests_per_workspace: round(r.converge.requests / args.workspaces),
+      // Untrue statuses in converge (nobody touched the objects): both should be 0.
+      converge_ready_flaps: r.truth.readyFlaps,
+      converge_drift_counted: r.truth.driftCounted,
     };
     await cleanup.run();
     process.stdout.write(`${JSON.stringify(result)}\n`);

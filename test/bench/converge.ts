@@ -32,6 +32,8 @@ export class WorkspaceTracker {
   private readonly wanted: ReadonlySet<string>;
   private lastChange = performance.now();
   private waiters: Array<() => void> = [];
+  /** Workspaces seen Ready that then turned not Ready at the same generation (see flapsSince). */
+  private flapCount = 0;
 
   constructor(kc: KubeConfig, naming: Naming) {
     this.wanted = new Set(Array.from({ length: naming.workspaces }, (_, i) => workspaceName(naming, i)));
@@ -48,7 +50,10 @@ export class WorkspaceTracker {
       if (!this.wanted.has(name)) return;
       const before = this.ready.has(name);
       if (isReady(obj)) this.ready.add(name);
-      else this.ready.delete(name);
+      else {
+        this.ready.delete(name);
+        if (before) this.flapCount++;
+      }
       if (before !== this.ready.has(name)) this.lastChange = performance.now();
       if (this.ready.size === this.wanted.size) for (const w of this.waiters.splice(0)) w();
     };
@@ -61,6 +66,29 @@ export class WorkspaceTracker {
   async start(): Promise<void> {
     await this.informer.start();
     await this.informer.waitForSync(AbortSignal.timeout(60_000));
+  }
+
+  /**
+   * How many times a Ready workspace has turned not Ready at the same generation since the tracker
+   * started. In converge, with nobody touching the workspaces' objects, each is a status that said
+   * something untrue for a moment (e.g. a reconcile that read a cache behind its own writes).
+   */
+  get flaps(): number {
+    return this.flapCount;
+  }
+
+  /**
+   * The drift corrections the workspaces' statuses count in all (`status.driftCorrections`). In
+   * converge, with nobody touching the workspaces' objects, it must be 0: anything else is the
+   * operator reporting its own writes as someone's drift.
+   */
+  driftCounted(): number {
+    let n = 0;
+    for (const o of this.workspaces()) {
+      const count = (o as unknown as SecureWorkspace).status?.driftCorrections;
+      n += typeof count === "number" ? count : 0;
+    }
+    return n;
   }
 
   /** How many are Ready with current status now. */

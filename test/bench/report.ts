@@ -27,6 +27,11 @@ export interface Results {
   convergeSeconds: number;
   converge: OperatorSnapshot;
   trailing: OperatorSnapshot;
+  /**
+   * Untrue statuses in converge, read once the queue drained after it: Ready -> not Ready flaps
+   * at the same generation, and the drift corrections the statuses count (both should be 0).
+   */
+  truth: { readyFlaps: number; driftCounted: number };
   drift: DriftSample[];
   duringDrift: OperatorSnapshot;
   restart: OperatorSnapshot;
