@@ -31,8 +31,6 @@ export interface OperatorConfig {
    * kube-system, kube-public, kube-node-lease, default and the operator's own, which always are.
    */
   readonly protectedNamespaces: readonly string[];
-  /** Remember the operator's own writes until their watch events arrive (off only to measure it). */
-  readonly readYourWrites: boolean;
 }
 
 /** A configuration error (exit code 2). */
@@ -106,12 +104,6 @@ export const SETTINGS: readonly Setting[] = [
     fallback: DEFAULT_PROTECTED_NAMESPACES.join(","),
     help: "namespaces never created or adopted, comma-separated, * = any run of characters (kube-system, kube-public, kube-node-lease, default and --namespace always are)",
   },
-  {
-    flag: "read-your-writes",
-    env: "SWS_READ_YOUR_WRITES",
-    fallback: "true",
-    help: "remember own writes until their watch events arrive (false only to measure what that saves)",
-  },
 ];
 
 /** Parses "500ms", "30s", "10m", "1h" or plain milliseconds. */
@@ -122,7 +114,7 @@ export function parseDuration(value: string, name: string): number {
   return Math.round(Number(m[1]) * factor);
 }
 
-const BOOLEAN_FLAGS = new Set(["leader-elect", "in-cluster", "read-your-writes"]);
+const BOOLEAN_FLAGS = new Set(["leader-elect", "in-cluster"]);
 
 function parseArgs(argv: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -222,7 +214,6 @@ export function loadConfig(
     watchTimeoutSeconds: Math.max(1, Math.round(parseDuration(get("watch-timeout"), "watch-timeout") / 1000)),
     shutdownGraceMs: parseDuration(get("shutdown-grace"), "shutdown-grace"),
     protectedNamespaces: parseNamespacePatterns(get("protected-namespaces"), "protected-namespaces"),
-    readYourWrites: bool(get("read-your-writes"), "read-your-writes"),
   };
 }
 

@@ -62,7 +62,6 @@ async function main(): Promise<number> {
     watchTimeoutSeconds: config.watchTimeoutSeconds,
     shutdownGraceMs: config.shutdownGraceMs,
     protectedNamespaces: config.protectedNamespaces,
-    readYourWrites: config.readYourWrites,
   });
   const health = await startHealthServer({
     port: config.healthPort,

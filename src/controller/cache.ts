@@ -21,9 +21,9 @@ import { StringPool } from "./intern.js";
 /** What happened to a cached object. */
 export type CacheEventType = "add" | "update" | "delete";
 /**
- * A change of the cache, for routing to the work queue. `routine` is true when it cannot concern what the operator set: the echo
- * of its own recorded write, or a change of the object's status only (the quota controller
- * filling in a ResourceQuota's usage).
+ * A change of the cache, for routing to the work queue. `routine` is true when it cannot concern
+ * what the operator set: a change of the object's status only (the quota controller filling in a
+ * ResourceQuota's usage).
  */
 export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject, routine: boolean) => void;
 
@@ -36,62 +36,11 @@ export type CacheListener = (kind: string, type: CacheEventType, obj: KubeObject
 const LIST_PAGE_SIZE = 100;
 const MESH_KINDS: readonly ManagedKind[] = ["PeerAuthentication", "AuthorizationPolicy"];
 
-/**
- * Whether an object is at least as new as a resourceVersion. resourceVersions are opaque to
- * clients in general; the API server backed by etcd issues increasing integers, and only when
- * both are integers is an order assumed. Otherwise only equality counts.
- */
-export function newerOrSame(obj: KubeObject, resourceVersion: string): boolean {
-  return atLeast(obj.metadata.resourceVersion ?? "", resourceVersion);
-}
-
-/** Whether resourceVersion `a` is at least `b` (see {@link newerOrSame}). */
-function atLeast(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b);
-  return false;
-}
-
-/**
- * Whether a watch event only reports a write the operator made and recorded: the delete of an
- * object it deleted, or the very resourceVersion its write returned. The reconcile that wrote it
- * already planned with that state (read-your-writes), so the event need not wake it again.
- */
-export function isEchoOf(
-  own: { readonly resourceVersion: string; readonly object: KubeObject | undefined },
-  type: CacheEventType,
-  obj: KubeObject,
-): boolean {
-  if (own.object === undefined) return type === "delete";
-  return type !== "delete" && obj.metadata.resourceVersion === own.resourceVersion;
-}
-
-/**
- * Whether the cache already shows a write the operator is about to record: the object at the
- * write's resourceVersion or newer, or (a delete) the object already gone from the cache with no
- * earlier write of ours pending for it. Then reads already see the write's effect without a
- * record (see ClusterCache.get), and no watch event would ever remove one.
- */
-export function deliveredAlready(
-  cached: KubeObject | undefined,
-  pending: { readonly resourceVersion: string; readonly object: KubeObject | undefined } | undefined,
-  resourceVersion: string,
-  deleted: boolean,
-): boolean {
-  if (deleted) return cached === undefined && pending === undefined;
-  return cached !== undefined && newerOrSame(cached, resourceVersion);
-}
-
 /** Whether two versions of an object differ in status (and resourceVersion) only. */
 export function onlyStatusChanged(previous: KubeObject, current: KubeObject): boolean {
   const rest = (o: KubeObject): string =>
     JSON.stringify({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined } });
   return rest(previous) === rest(current);
-}
-
-/** Whether an object is strictly newer than a resourceVersion (see {@link newerOrSame}). */
-export function newer(obj: KubeObject, resourceVersion: string): boolean {
-  return obj.metadata.resourceVersion !== resourceVersion && newerOrSame(obj, resourceVersion);
 }
 
 /**
@@ -150,7 +99,6 @@ export class ClusterCache {
   private readonly informers = new Map<string, ResilientInformer<KubeObject>>();
   private readonly byWorkspace = new Map<string, Map<string, KubeObject>>();
   private readonly workspaceOfKey = new Map<string, string>();
-  private readonly ownWrites = new Map<string, { resourceVersion: string; object: KubeObject | undefined }>();
   private readonly listeners: CacheListener[] = [];
   /** Objects of the posture kinds by kind, then namespace, then name (references into the stores). */
   private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
@@ -162,8 +110,6 @@ export class ClusterCache {
     private readonly kube: KubeClient,
     private readonly options: {
       watchTimeoutSeconds?: number;
-      /** Remember own writes until their watch events arrive (default true; see recordWrite). */
-      readYourWrites?: boolean;
       /** Told of every list/watch restart of an informer (a lost watch, a failed list, a 410). */
       onInformerRestart?: (kind: string, info: RestartInfo) => void;
     } = {},
@@ -228,48 +174,13 @@ export class ClusterCache {
     this.informers.clear();
     this.byWorkspace.clear();
     this.workspaceOfKey.clear();
-    this.ownWrites.clear();
     this.byNamespace.clear();
   }
 
-  /** One object, from the cache or, until the cache catches up, from the operator's own last write. */
+  /** One object from the cache (apiVersion and kind set). */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const ns = resourceOfKind(kind).namespaced ? namespace : undefined;
-    const cached = this.informers.get(kind)?.get(name, ns);
-    const own = this.ownWrites.get(objectKey(kind, ns, name));
-    if (own?.object === undefined && own) {
-      // A delete of ours: hide the cached copy unless something newer (a re-creation) arrived.
-      return cached && newer(cached, own.resourceVersion) ? this.stamp(kind, cached) : undefined;
-    }
-    if (own?.object && (!cached || !newerOrSame(cached, own.resourceVersion)))
-      return this.stamp(kind, own.object);
+    const cached = this.informers.get(kind)?.get(name, resourceOfKind(kind).namespaced ? namespace : undefined);
     return cached ? this.stamp(kind, cached) : undefined;
-  }
-
-  /**
-   * Read-your-writes: remembers what a write returned (or that a delete happened) so the next
-   * reconcile, which may run before the watch event arrives, does not see stale state and
-   * redo the write (or count its own write as drift). Forgotten once the cache catches up.
-   */
-  recordWrite(kind: string, obj: KubeObject, deleted = false): void {
-    const rv = obj.metadata.resourceVersion;
-    if (!rv || this.options.readYourWrites === false) return;
-    const r = resourceOfKind(kind);
-    const namespace = r.namespaced ? obj.metadata.namespace : undefined;
-    const key = objectKey(kind, namespace, obj.metadata.name);
-    const cached = this.informers.get(kind)?.get(obj.metadata.name, namespace);
-    if (deliveredAlready(cached, this.ownWrites.get(key), rv, deleted)) {
-      // The watch was faster than the answer: no event will ever catch up with a record made now,
-      // and it would hold a second copy of the object for as long as the object stays unchanged.
-      this.ownWrites.delete(key);
-      return;
-    }
-    this.ownWrites.set(key, { resourceVersion: rv, object: deleted ? undefined : withoutManagedFields(obj) });
-  }
-
-  /** How many of the operator's writes the cache still remembers (their watch events not seen yet). */
-  pendingWrites(): number {
-    return this.ownWrites.size;
   }
 
   /** Every object of a posture kind (see POSTURE_KINDS) in a namespace, the operator's own included. */
@@ -294,57 +205,14 @@ export class ClusterCache {
     return n;
   }
 
-  /** Namespaces labelled as owned by this workspace (their latest known state). */
+  /** Namespaces labelled as owned by this workspace. */
   ownedNamespaces(workspace: string): KubeObject[] {
-    return [...(this.byWorkspace.get(workspace)?.values() ?? [])]
-      .filter((o) => o.kind === "Namespace")
-      .map((o) => this.get("Namespace", undefined, o.metadata.name))
-      .filter((o): o is KubeObject => o?.metadata.labels?.[WORKSPACE_LABEL] === workspace);
+    return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter((o) => o.kind === "Namespace");
   }
 
-  /** Every managed namespaced object labelled with this workspace (minus ones the operator just deleted). */
+  /** Every managed namespaced object labelled with this workspace. */
   managedBy(workspace: string): ObservedObject[] {
-    return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter(
-      (o) => o.kind !== "Namespace" && this.get(o.kind, o.metadata.namespace, o.metadata.name) !== undefined,
-    );
-  }
-
-  /**
-   * Drops a remembered write once the watch has delivered it (or anything newer, or a delete).
-   * Returns whether the event is the echo of that write: exactly the state the operator wrote.
-   */
-  private catchUp(kind: string, type: CacheEventType, obj: KubeObject): boolean {
-    const key = objectKey(
-      kind,
-      resourceOfKind(kind).namespaced ? obj.metadata.namespace : undefined,
-      obj.metadata.name,
-    );
-    const own = this.ownWrites.get(key);
-    if (!own) return false;
-    const caughtUp =
-      own.object === undefined ? newer(obj, own.resourceVersion) : newerOrSame(obj, own.resourceVersion);
-    if (type === "delete" || caughtUp) this.ownWrites.delete(key);
-    return isEchoOf(own, type, obj);
-  }
-
-  /**
-   * A list is the whole truth at its resourceVersion: remembered writes it already covers are
-   * forgotten. One whose object the list no longer holds was deleted while the watch was down
-   * (after the write, before the list), and no delete event will ever come for it: tell the
-   * listeners, or the operator would go on seeing its own write and never restore the object.
-   */
-  private afterRelist(kind: string, listResourceVersion: string): void {
-    const prefix = `${kind}/`;
-    const informer = this.informers.get(kind);
-    for (const [key, own] of [...this.ownWrites]) {
-      if (!key.startsWith(prefix) || !atLeast(listResourceVersion, own.resourceVersion)) continue;
-      this.ownWrites.delete(key);
-      const written = own.object;
-      if (!written || informer?.get(written.metadata.name, written.metadata.namespace)) continue;
-      const gone = this.stamp(kind, written);
-      this.index(kind, "delete", gone);
-      for (const listener of this.listeners) listener(kind, "delete", gone, false);
-    }
+    return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter((o) => o.kind !== "Namespace");
   }
 
   private stamp(kind: string, obj: KubeObject): KubeObject {
@@ -418,14 +286,12 @@ export class ClusterCache {
     const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
     for (const type of ["add", "update", "delete"] as const) {
       informer.on(type, (obj: KubeObject, previous?: KubeObject) => {
-        const echo = this.catchUp(kind, type, obj);
         if (managed) this.index(kind, type, obj);
         if (POSTURE_KINDS.includes(kind)) this.indexNamespace(kind, type, obj);
-        const routine = echo || (previous !== undefined && onlyStatusChanged(previous, obj));
+        const routine = previous !== undefined && onlyStatusChanged(previous, obj);
         for (const listener of this.listeners) listener(kind, type, obj, routine);
       });
     }
-    informer.on("relist", ({ resourceVersion }) => this.afterRelist(kind, resourceVersion));
     const onRestart = this.options.onInformerRestart;
     if (onRestart) informer.on("restart", (info: RestartInfo) => onRestart(kind, info));
     this.informers.set(kind, informer);

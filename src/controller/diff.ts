@@ -67,8 +67,6 @@ export interface PlannedPrune {
   readonly namespace: string;
   readonly name: string;
   readonly uid?: string;
-  /** The observed resourceVersion, so the writer can record its delete for read-your-writes. */
-  readonly resourceVersion?: string;
 }
 
 /** The difference between desired and observed. */
@@ -281,7 +279,6 @@ function prunes(
       namespace: meta.namespace ?? "",
       name: meta.name,
       ...(meta.uid ? { uid: meta.uid } : {}),
-      ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
     });
   }
   return out;

@@ -90,8 +90,6 @@ export interface ManagerOptions {
    * (default true); a tamper policy that exempts someone else fails the start.
    */
   readonly checkIdentity?: boolean;
-  /** Remember own writes until their watch events arrive (default true; see ClusterCache.recordWrite). */
-  readonly readYourWrites?: boolean;
 }
 
 /** The running operator. */
@@ -117,7 +115,6 @@ export class Manager {
     });
     this.cache = new ClusterCache(options.kc, this.kube, {
       ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
-      readYourWrites: options.readYourWrites ?? true,
       onInformerRestart: (kind, info) => {
         metrics?.informerRestarted(kind, info.reason);
         // A watch that ends at its timeout re-watches without a restart; a 410 (history compacted) is routine.

@@ -142,7 +142,7 @@ export class Reconciler {
     const decision = decide(snapshot, this.config);
     const kube = signal === undefined ? this.deps.kube : this.deps.kube.withSignal(signal);
     const events = signal === undefined ? this.deps.events : this.deps.events.through(kube);
-    const act = new Act(kube, events, this.deps.cache, this.deps.writeConcurrency ?? 8, decision.workspace);
+    const act = new Act(kube, events, this.deps.writeConcurrency ?? 8, decision.workspace);
     switch (decision.mode) {
       case "absent":
         this.report({ workspace: name, writes: 0, corrected: [], pruned: 0, outcome: "absent" });
@@ -174,8 +174,9 @@ export class Reconciler {
 
 /**
  * The act step of one pass: sends a decision's requests through a client bound to the pass's
- * signal and records each answer in the cache (read-your-writes for the next pass). It reads
- * nothing: what it needs at write time (preconditions) is in the decision.
+ * signal. It reads nothing: what it needs at write time (preconditions) is in the decision. The
+ * next pass sees the answers once their watch events reach the caches (see README, "No
+ * read-your-writes overlay").
  */
 class Act {
   private writes = 0;
@@ -183,7 +184,6 @@ class Act {
   constructor(
     private readonly kube: KubeClient,
     private readonly events: EventRecorder,
-    private readonly cache: ClusterCache,
     private readonly concurrency: number,
     private readonly workspace: WorkspaceRef,
   ) {}
@@ -280,7 +280,7 @@ class Act {
 
   private async addFinalizer(body: KubeObject | undefined): Promise<void> {
     if (!body) return;
-    this.cache.recordWrite(KIND, await this.kube.apply(body));
+    await this.kube.apply(body);
     this.writes++;
   }
 
@@ -306,7 +306,6 @@ class Act {
         let body = step.body;
         if (step.create) {
           const created = await this.kube.create(step.create);
-          this.cache.recordWrite("Namespace", created);
           this.writes++;
           // The rest is applied with the new namespace's uid as precondition.
           const uid = created.metadata.uid;
@@ -320,7 +319,6 @@ class Act {
           this.writes++;
         }
         const result = await this.kube.apply(body);
-        this.cache.recordWrite(o.kind, result);
         this.writes++;
         if (!inSync(o, result))
           failures.push({
@@ -347,16 +345,6 @@ class Act {
       try {
         if (await this.kube.delete(resourceOfKind(x.kind), x.name, x.namespace, x.uid ? { uid: x.uid } : {}))
           this.writes++;
-        if (x.resourceVersion)
-          this.cache.recordWrite(
-            x.kind,
-            {
-              apiVersion: x.apiVersion,
-              kind: x.kind,
-              metadata: { name: x.name, namespace: x.namespace, resourceVersion: x.resourceVersion },
-            },
-            true,
-          );
       } catch (err) {
         fail(x.namespace, `${x.kind}/${x.name}`, x.kind, "delete", err);
       }
@@ -374,7 +362,7 @@ class Act {
 
   /** Gives a namespace back (see releaseBody). */
   private async release(body: KubeObject): Promise<void> {
-    this.cache.recordWrite("Namespace", await this.kube.apply(body));
+    await this.kube.apply(body);
   }
 
   /** Emits Events, in parallel; each counts as a write. */
@@ -387,15 +375,12 @@ class Act {
 
   private async writeStatus(status: SecureWorkspaceStatus | undefined): Promise<void> {
     if (status === undefined) return;
-    this.cache.recordWrite(
-      KIND,
-      await this.kube.applyStatus({
-        apiVersion: API_VERSION,
-        kind: KIND,
-        metadata: { name: this.workspace.name },
-        status,
-      }),
-    );
+    await this.kube.applyStatus({
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name: this.workspace.name },
+      status,
+    });
     this.writes++;
   }
 
@@ -403,20 +388,15 @@ class Act {
    * Our manager owns only the finalizer entry on the workspace: applying nothing removes it. The
    * uid makes the apply a precondition, never a create: if the workspace is already gone (a
    * second finalize from a stale cache) or was re-created, the server refuses and there is
-   * nothing left to do. The write is recorded so the next run does not finalize again.
+   * nothing left to do (a pass that runs before the delete's watch event arrives finalizes again:
+   * its deletes find nothing, and this apply is refused).
    */
   private async removeFinalizer(body: KubeObject): Promise<void> {
-    let result: KubeObject;
     try {
-      result = await this.kube.apply(body);
+      await this.kube.apply(body);
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
-    // With the last finalizer gone the server deletes the workspace and returns its final state.
-    const finalizers = result.metadata["finalizers"];
-    const gone =
-      Boolean(result.metadata["deletionTimestamp"]) && !(Array.isArray(finalizers) && finalizers.length > 0);
-    this.cache.recordWrite(KIND, result, gone);
   }
 }

@@ -32,7 +32,7 @@ export interface BenchArgs {
    * of config/deployment.yaml's NODE_OPTIONS, so the bench measures the process as deployed.
    */
   readonly operatorNodeArgs: readonly string[] | undefined;
-  /** Operator flags added to the bench's own (e.g. "--read-your-writes=false"), default none. */
+  /** Operator flags added to the bench's own (e.g. "--workers=16"), default none. */
   readonly operatorFlags: readonly string[];
   /** When set, a heap snapshot of the converging operator is written here after the drift phase. */
   readonly heapSnapshotDir: string | undefined;

@@ -4,7 +4,7 @@
  * write, so the next run (woken by the deletes it had just made) finalized again and applied the
  * stub to a workspace the server had already removed: a create, refused only because the CRD
  * requires `spec`. Now the stub carries the workspace's uid (a precondition: never a create),
- * the write is recorded in the read-your-writes cache, and "already gone" counts as done.
+ * and "already gone" (404, or 409 for a uid that no longer matches) counts as done.
  */
 import { expect } from "chai";
 import type { KubeClient } from "../../src/runtime/client.js";

@@ -46,7 +46,6 @@ describe("loadConfig", () => {
       watchTimeoutSeconds: 300,
       shutdownGraceMs: 10_000,
       protectedNamespaces: ["kube-*", "default", "*-system"],
-      readYourWrites: true,
     });
   });
 
@@ -66,7 +65,6 @@ describe("loadConfig", () => {
       SWS_WATCH_TIMEOUT: "1m",
       SWS_SHUTDOWN_GRACE: "2s",
       SWS_PROTECTED_NAMESPACES: "kube-*,infra-*",
-      SWS_READ_YOUR_WRITES: "false",
     });
     expect(config).to.deep.equal({
       workers: 8,
@@ -83,7 +81,6 @@ describe("loadConfig", () => {
       watchTimeoutSeconds: 60,
       shutdownGraceMs: 2000,
       protectedNamespaces: ["kube-*", "infra-*"],
-      readYourWrites: false,
     });
   });
 
