@@ -4,6 +4,7 @@
  * Objects from list responses carry no apiVersion/kind; the cache stamps them.
  */
 import {
+  KIND,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   RESERVED_NAME_PREFIX,
@@ -65,15 +66,36 @@ export const POSTURE_KINDS: readonly string[] = [
 ];
 
 /**
- * What the cache keeps of an object of a managed kind. The operator's own objects (its label),
- * and anything at a name reserved to it (`sws-*`, which may be someone else's object in the way:
- * never taken over, see diff.ts ownedBy), are kept whole. Others' objects of the posture kinds
- * keep what the posture evaluation reads (everything but annotations, where kubectl's
- * last-applied copy would double their size). Every other object is reduced to its identity.
+ * Whether an object names a SecureWorkspace as its controller: the only objects at the operator's
+ * names that can be a workspace's own (diff.ts ownedBy compares the uid; a label proves nothing).
+ */
+function controlledByAWorkspace(meta: KubeObject["metadata"]): boolean {
+  const refs = meta["ownerReferences"];
+  return (
+    Array.isArray(refs) &&
+    refs.some(
+      (ref: unknown) =>
+        ref !== null &&
+        typeof ref === "object" &&
+        (ref as { controller?: unknown }).controller === true &&
+        (ref as { kind?: unknown }).kind === KIND,
+    )
+  );
+}
+
+/**
+ * What the cache keeps of an object of a managed kind. The operator's own objects (its label, or
+ * at a name reserved to it, `sws-*`, with a SecureWorkspace as controller) are kept whole: their
+ * fields are compared with the baseline. Someone else's object at a reserved name is never taken
+ * over (see diff.ts ownedBy), only reported: its identity, labels and ownerReferences are enough.
+ * Others' objects of the posture kinds keep what the posture evaluation reads (everything but
+ * annotations, where kubectl's last-applied copy would double their size). Every other object is
+ * reduced to its identity.
  */
 export function keptOf(obj: KubeObject): KubeObject {
   const meta = obj.metadata;
-  if (meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE || meta.name.startsWith(RESERVED_NAME_PREFIX))
+  const reserved = meta.name.startsWith(RESERVED_NAME_PREFIX);
+  if (meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE || (reserved && controlledByAWorkspace(meta)))
     return obj;
   const identity = {
     name: meta.name,
@@ -81,17 +103,16 @@ export function keptOf(obj: KubeObject): KubeObject {
     ...(meta.uid !== undefined ? { uid: meta.uid } : {}),
     ...(meta.resourceVersion !== undefined ? { resourceVersion: meta.resourceVersion } : {}),
   };
-  if (POSTURE_KINDS.includes(obj.kind)) {
-    return {
-      ...obj,
-      metadata: {
-        ...identity,
-        ...(meta.labels ? { labels: meta.labels } : {}),
-        ...(meta["ownerReferences"] !== undefined ? { ownerReferences: meta["ownerReferences"] } : {}),
-      },
-    };
-  }
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: identity };
+  const marks = {
+    ...(meta.labels ? { labels: meta.labels } : {}),
+    ...(meta["ownerReferences"] !== undefined ? { ownerReferences: meta["ownerReferences"] } : {}),
+  };
+  if (POSTURE_KINDS.includes(obj.kind)) return { ...obj, metadata: { ...identity, ...marks } };
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: reserved ? { ...identity, ...marks } : identity,
+  };
 }
 
 /** Informers for workspaces, namespaces and each managed kind. */
@@ -179,7 +200,9 @@ export class ClusterCache {
 
   /** One object from the cache (apiVersion and kind set). */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const cached = this.informers.get(kind)?.get(name, resourceOfKind(kind).namespaced ? namespace : undefined);
+    const cached = this.informers
+      .get(kind)
+      ?.get(name, resourceOfKind(kind).namespaced ? namespace : undefined);
     return cached ? this.stamp(kind, cached) : undefined;
   }
 
