@@ -80,7 +80,8 @@ interface Transport {
   connection: { at: number; opts: RequestOptions } | undefined;
 }
 
-interface RequestSpec {
+/** One request, as {@link KubeClient} sends it (subclasses may add verbs of their own). */
+export interface RequestSpec {
   readonly verb: string;
   readonly method: "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
   readonly path: string;
@@ -148,22 +149,6 @@ export class KubeClient {
       query: { fieldManager: this.fieldManager, force: "true" },
       body: obj,
       contentType: "application/apply-patch+yaml",
-    });
-  }
-
-  /** A JSON merge patch (used only to remove our finalizer, which SSA cannot drop from a list it shares). */
-  async mergePatch<T extends KubeObject>(
-    r: ResourceType,
-    name: string,
-    patch: unknown,
-    namespace?: string,
-  ): Promise<T> {
-    return this.send<T>({
-      verb: "patch",
-      method: "PATCH",
-      path: objectPath(r, name, namespace),
-      body: patch,
-      contentType: "application/merge-patch+json",
     });
   }
 
@@ -260,23 +245,6 @@ export class KubeClient {
     }
   }
 
-  /** GETs a non-resource path such as /version or /readyz. */
-  async getPath(path: string): Promise<unknown> {
-    return this.send<unknown>({ verb: "get", method: "GET", path });
-  }
-
-  /** Mints a ServiceAccount token with the TokenRequest API. */
-  async requestToken(namespace: string, serviceAccount: string, expirationSeconds = 3600): Promise<string> {
-    const r = KUBERNETES.ofKind("ServiceAccount");
-    const answer = await this.send<{ status: { token: string } }>({
-      verb: "create",
-      method: "POST",
-      path: `${objectPath(r, serviceAccount, namespace)}/token`,
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds } },
-    });
-    return answer.status.token;
-  }
-
   /**
    * Who the API server thinks this client is (a SelfSubjectReview, authentication.k8s.io/v1):
    * the username admission policies compare, e.g. system:serviceaccount:<namespace>:<name>.
@@ -299,7 +267,8 @@ export class KubeClient {
     this.transport.agent = undefined;
   }
 
-  private async send<T>(spec: RequestSpec): Promise<T> {
+  /** Sends one request with this client's credentials, signal and hooks; a non-2xx answer throws. */
+  protected async send<T>(spec: RequestSpec): Promise<T> {
     const url = new URL(spec.path, this.server);
     url.pathname = (this.server.pathname.replace(/\/$/, "") + spec.path).replace(/\/+/g, "/");
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);

@@ -6,7 +6,8 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import { ResilientInformer } from "../../src/runtime/informer.js";
-import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { type KubeObject } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { collectionPath } from "../../src/runtime/resources.js";
 import { forEachLimited } from "./stats.js";
@@ -27,7 +28,7 @@ export function isReady(obj: KubeObject): boolean {
 /** Follows the readiness of the benchmark's workspaces through a watch. */
 export class WorkspaceTracker {
   private readonly informer: ResilientInformer<KubeObject>;
-  private readonly client: KubeClient;
+  private readonly client: TestKubeClient;
   private readonly ready = new Set<string>();
   private readonly wanted: ReadonlySet<string>;
   private lastChange = performance.now();
@@ -37,7 +38,7 @@ export class WorkspaceTracker {
 
   constructor(kc: KubeConfig, naming: Naming) {
     this.wanted = new Set(Array.from({ length: naming.workspaces }, (_, i) => workspaceName(naming, i)));
-    const client = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
+    const client = new TestKubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     this.client = client;
     this.informer = new ResilientInformer<KubeObject>({
       kc,
@@ -146,7 +147,7 @@ export const USER_FIELD_MANAGER = "sws-bench-user";
 
 /** Applies the N workspaces (server-side apply, the "user" field manager). */
 export async function applyWorkspaces(options: ApplyOptions): Promise<void> {
-  const client = new KubeClient(options.kc, { resources: RESOURCES, fieldManager: USER_FIELD_MANAGER });
+  const client = new TestKubeClient(options.kc, { resources: RESOURCES, fieldManager: USER_FIELD_MANAGER });
   let count = 0;
   try {
     const all = Array.from({ length: options.naming.workspaces }, (_, i) =>

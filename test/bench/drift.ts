@@ -14,7 +14,8 @@ import {
   WORKSPACE_LABEL,
 } from "../../src/api/constants.js";
 import { ResilientInformer } from "../../src/runtime/informer.js";
-import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { type KubeObject } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { collectionPath } from "../../src/runtime/resources.js";
 import { sleep } from "../support/wait.js";
@@ -123,7 +124,7 @@ class Tap {
 
 function informerOf(
   kc: KubeConfig,
-  client: KubeClient,
+  client: TestKubeClient,
   kind: "NetworkPolicy" | "Namespace",
   labelSelector: string,
   tap: Tap,
@@ -148,12 +149,12 @@ const nsKey = (ns: string): string => `ns/${ns}`;
 /** The drift phase: mutations, restore latencies, and a summary. */
 export class DriftBench {
   private readonly tap = new Tap();
-  private readonly client: KubeClient;
+  private readonly client: TestKubeClient;
   private readonly policies: ResilientInformer<KubeObject>;
   private readonly namespaces: ResilientInformer<KubeObject>;
 
   constructor(private readonly options: DriftOptions) {
-    this.client = new KubeClient(options.kc, { resources: RESOURCES, fieldManager: "sws-bench-drift" });
+    this.client = new TestKubeClient(options.kc, { resources: RESOURCES, fieldManager: "sws-bench-drift" });
     this.policies = informerOf(
       options.kc,
       this.client,

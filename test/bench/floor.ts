@@ -9,7 +9,8 @@
  * finalizer or a status. They are deleted, and confirmed gone, before the operator starts.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { type KubeObject } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { sleep } from "../support/wait.js";
 import { USER_FIELD_MANAGER } from "./converge.js";
@@ -44,7 +45,7 @@ export interface FloorResult {
 }
 
 /** A kubeconfig for a ServiceAccount bound to cluster-admin (created if missing). */
-async function serviceAccountKubeConfig(admin: KubeClient, adminKc: KubeConfig): Promise<KubeConfig> {
+async function serviceAccountKubeConfig(admin: TestKubeClient, adminKc: KubeConfig): Promise<KubeConfig> {
   const docs: KubeObject[] = [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: FLOOR_NAMESPACE } },
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: FLOOR_SA, namespace: FLOOR_NAMESPACE } },
@@ -71,7 +72,7 @@ async function serviceAccountKubeConfig(admin: KubeClient, adminKc: KubeConfig):
 }
 
 /** A real cluster-scoped owner for the floor's namespaced objects (an empty ClusterRole). */
-async function floorOwner(admin: KubeClient): Promise<FloorOwner> {
+async function floorOwner(admin: TestKubeClient): Promise<FloorOwner> {
   const owner = await admin.apply({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
@@ -89,13 +90,16 @@ async function floorOwner(admin: KubeClient): Promise<FloorOwner> {
 /** Applies the floor's objects and times it (first request to last answer). */
 export async function runFloor(options: FloorOptions): Promise<FloorResult> {
   const { naming, concurrency, progress } = options;
-  const admin = new KubeClient(options.adminKc, { resources: RESOURCES, fieldManager: "sws-bench-admin" });
-  let client: KubeClient | undefined;
+  const admin = new TestKubeClient(options.adminKc, {
+    resources: RESOURCES,
+    fieldManager: "sws-bench-admin",
+  });
+  let client: TestKubeClient | undefined;
   try {
     const owner = await floorOwner(admin);
     const kc =
       options.identity === "sa" ? await serviceAccountKubeConfig(admin, options.adminKc) : options.adminKc;
-    const floor = new KubeClient(kc, {
+    const floor = new TestKubeClient(kc, {
       resources: RESOURCES,
       fieldManager: FLOOR_FIELD_MANAGER,
       maxSockets: concurrency,
@@ -172,7 +176,7 @@ export function touchedBy(obj: KubeObject): string | undefined {
  * really gone, not just terminating. Throws, naming what is left and why, after `timeoutMs`.
  */
 async function deleteAndConfirmGone(
-  admin: KubeClient,
+  admin: TestKubeClient,
   uids: ReadonlyMap<string, string>,
   concurrency: number,
   timeoutMs: number,
@@ -205,7 +209,7 @@ async function deleteAndConfirmGone(
  */
 export async function applyFloorWorkspaces(options: FloorWorkspacesOptions): Promise<FloorWorkspacesResult> {
   const { naming, concurrency, progress } = options;
-  const user = new KubeClient(options.adminKc, {
+  const user = new TestKubeClient(options.adminKc, {
     resources: RESOURCES,
     fieldManager: USER_FIELD_MANAGER,
     maxSockets: concurrency,
@@ -238,7 +242,10 @@ export async function applyFloorWorkspaces(options: FloorWorkspacesOptions): Pro
       uids,
     };
   } catch (err) {
-    const admin = new KubeClient(options.adminKc, { resources: RESOURCES, fieldManager: "sws-bench-admin" });
+    const admin = new TestKubeClient(options.adminKc, {
+      resources: RESOURCES,
+      fieldManager: "sws-bench-admin",
+    });
     await deleteAndConfirmGone(admin, uids, concurrency, 30_000).catch(() => undefined);
     admin.close();
     const why = err instanceof Error ? err.message : String(err);
@@ -268,7 +275,10 @@ export interface RemoveFloorWorkspacesOptions {
  */
 export async function removeFloorWorkspaces(options: RemoveFloorWorkspacesOptions): Promise<number> {
   const { uids } = options.applied;
-  const admin = new KubeClient(options.adminKc, { resources: RESOURCES, fieldManager: "sws-bench-admin" });
+  const admin = new TestKubeClient(options.adminKc, {
+    resources: RESOURCES,
+    fieldManager: "sws-bench-admin",
+  });
   const started = performance.now();
   try {
     const listed = new Map(

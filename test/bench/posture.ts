@@ -6,7 +6,7 @@
  * and the idle phase that follows runs with them in place (its zero-write check included).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { waitFor } from "../support/wait.js";
 import type { WorkspaceTracker } from "./converge.js";
 import { forEachLimited } from "./stats.js";
@@ -25,7 +25,7 @@ export async function addForeignPolicies(options: {
   readonly timeoutMs: number;
 }): Promise<{ policies: number; seconds: number }> {
   const { naming } = options;
-  const client = new KubeClient(options.kc, { resources: RESOURCES, fieldManager: "sws-bench-tenant" });
+  const client = new TestKubeClient(options.kc, { resources: RESOURCES, fieldManager: "sws-bench-tenant" });
   const started = performance.now();
   try {
     const namespaces = Array.from({ length: naming.workspaces }, (_, i) => namespacesOf(naming, i)).flat();

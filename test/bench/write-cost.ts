@@ -8,7 +8,8 @@
  */
 import type { SecureWorkspaceStatus } from "../../src/api/types.js";
 import { FINALIZER } from "../../src/api/constants.js";
-import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { type KubeObject } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { type ResourceType } from "../../src/runtime/resources.js";
 import { adminKubeConfig, setTestEnv } from "../harness/test-env.js";
@@ -44,7 +45,7 @@ async function measure<T>(
 }
 
 /** The status the operator writes for one converged workspace of the benchmark's shape. */
-async function realStatus(admin: KubeClient): Promise<SecureWorkspaceStatus> {
+async function realStatus(admin: TestKubeClient): Promise<SecureWorkspaceStatus> {
   const sample = benchWorkspace({ prefix: "sample", workspaces: 1, namespacesPerWorkspace: 2 }, 0);
   const operator = await startOperator({ workers: 2 });
   try {
@@ -63,7 +64,7 @@ async function realStatus(admin: KubeClient): Promise<SecureWorkspaceStatus> {
   }
 }
 
-/** The status subresource as a "resource" KubeClient.mergePatch can address. */
+/** The status subresource as a "resource" TestKubeClient.mergePatch can address. */
 function statusOf(name: string): ResourceType {
   return { ...SWS, plural: `${SWS.plural}/${encodeURIComponent(name)}` };
 }
@@ -72,7 +73,7 @@ async function workspaceWrites(
   tag: string,
   prefix: string,
   n: number,
-  clients: { admin: KubeClient; op: KubeClient },
+  clients: { admin: TestKubeClient; op: TestKubeClient },
   status: SecureWorkspaceStatus,
 ): Promise<void> {
   const naming: Naming = { prefix, workspaces: n, namespacesPerWorkspace: 2 };
@@ -103,7 +104,7 @@ async function workspaceWrites(
 }
 
 /** Removes every x-kubernetes-validations (CEL) rule from the installed CRD; returns how many. */
-async function stripCel(admin: KubeClient): Promise<number> {
+async function stripCel(admin: TestKubeClient): Promise<number> {
   const crd = await admin.get(resourceOfKind("CustomResourceDefinition"), CRD_NAME);
   let removed = 0;
   const strip = (node: unknown): void => {
@@ -130,8 +131,8 @@ async function main(): Promise<void> {
     setTestEnv({ kubeconfigPath: c.kubeconfigPath, ...(c.local ? { cluster: c.local } : {}) });
     await installOperatorPrerequisites();
     const kc = adminKubeConfig();
-    const admin = new KubeClient(kc, { resources: RESOURCES, fieldManager: "sws-write-cost" });
-    const op = new KubeClient(kc, { resources: RESOURCES, fieldManager: "secure-workspace-operator" });
+    const admin = new TestKubeClient(kc, { resources: RESOURCES, fieldManager: "sws-write-cost" });
+    const op = new TestKubeClient(kc, { resources: RESOURCES, fieldManager: "secure-workspace-operator" });
     const status = await realStatus(admin);
     console.log(`real status: ${JSON.stringify(status).length} bytes of JSON`);
     const owner = await admin.apply({

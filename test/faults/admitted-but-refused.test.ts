@@ -13,7 +13,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../src/api/types.js";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { ApiError } from "../../src/runtime/errors.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
@@ -23,7 +24,7 @@ import { BASE_SEED, trialCount } from "./support/trials.js";
 const SCRATCH = "f0-dry-run";
 
 /** "admission refused: …", or the refused objects (empty: admitted and every object accepted). */
-async function judge(admin: KubeClient, spec: SecureWorkspaceSpec): Promise<string | string[]> {
+async function judge(admin: TestKubeClient, spec: SecureWorkspaceSpec): Promise<string | string[]> {
   const ws: SecureWorkspace = {
     apiVersion: "secureworkspace.io/v1alpha1",
     kind: "SecureWorkspace",
@@ -58,7 +59,7 @@ async function judge(admin: KubeClient, spec: SecureWorkspaceSpec): Promise<stri
 }
 
 describe("specs admitted by the CRD whose desired objects the API server refuses", function () {
-  let admin: KubeClient;
+  let admin: TestKubeClient;
 
   before(async () => {
     await installOperatorPrerequisites();

@@ -11,7 +11,7 @@ import type { LocalCluster } from "../harness/local-cluster.js";
 import { testEnv } from "../harness/test-env.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { expectConvergedExactly } from "./support/final-state.js";
 import {
@@ -46,7 +46,7 @@ async function crashAndRestart(cluster: LocalCluster, downMs: number): Promise<v
 describe("fault: API server and etcd SIGKILLed mid-convergence", function () {
   const board = new Scoreboard("1 api-server+etcd SIGKILL/restart");
   let cluster: LocalCluster | undefined;
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: OperatorProcess | undefined;
   /**
    * From each kill until the restarted server's /readyz answered 200 (plus 2 s for answers already

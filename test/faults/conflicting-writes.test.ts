@@ -15,7 +15,8 @@
 import { expect } from "chai";
 import { NAMES } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
@@ -69,7 +70,7 @@ function fightWorkspace(prefix: string, seed: number): SecureWorkspace {
 }
 
 /** Events about a workspace with a reason. */
-async function eventsFor(admin: KubeClient, workspace: string, reason: string): Promise<KubeObject[]> {
+async function eventsFor(admin: TestKubeClient, workspace: string, reason: string): Promise<KubeObject[]> {
   const list = await admin.list(EVENT, { namespace: "default" });
   return list.items.filter(
     (e) => (e["regarding"] as { name?: string } | undefined)?.name === workspace && e["reason"] === reason,
@@ -78,7 +79,7 @@ async function eventsFor(admin: KubeClient, workspace: string, reason: string): 
 
 describe("fault: another client keeps rewriting a managed object", function () {
   const board = new Scoreboard("4 conflicting writer on sws-default-deny");
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: OperatorProcess;
 
   before(async () => {

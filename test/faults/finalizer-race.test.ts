@@ -7,7 +7,7 @@
  * and "already gone" (404, or 409 for a uid that no longer matches) counts as done.
  */
 import { expect } from "chai";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { expectConvergedExactly } from "./support/final-state.js";
 import {
@@ -18,7 +18,7 @@ import {
 import { applyAll, BASE_SEED, cleanup, namespacesOf, trialWorkspaces } from "./support/trials.js";
 
 describe("deleting workspaces (finalizer removal)", function () {
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: OperatorProcess;
 
   before(async () => {

@@ -8,7 +8,8 @@
  * The killed replica is started again as the next trial's standby.
  */
 import { expect } from "chai";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOf } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import {
@@ -42,7 +43,7 @@ const LEASE_NAME = "secure-workspace-operator";
 /** Verbs of the operator's request metric that change workspaces or their objects. */
 const WRITE_VERBS = ["apply", "apply-status", "patch", "delete"];
 
-async function holder(admin: KubeClient): Promise<string> {
+async function holder(admin: TestKubeClient): Promise<string> {
   const lease = await admin.get<KubeObject & { spec?: { holderIdentity?: string } }>(
     LEASE,
     LEASE_NAME,
@@ -61,7 +62,7 @@ async function writesBy(op: OperatorProcess): Promise<number> {
 
 describe("fault: the leader of two replicas SIGKILLed mid-convergence", function () {
   const board = new Scoreboard("3 leader kill -9, standby takes over");
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let kubeconfig = "";
   let replicas: OperatorProcess[] = [];
   const all: OperatorProcess[] = [];

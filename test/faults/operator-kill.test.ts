@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { adminClient, installOperatorPrerequisites } from "../integration/support/operator.js";
 import { sleep } from "../support/wait.js";
@@ -53,7 +53,7 @@ function shrink(ws: SecureWorkspace, rng: Rng): SecureWorkspace {
 
 describe("fault: operator SIGKILLed at random moments during convergence", function () {
   const board = new Scoreboard("2 operator kill -9 and restart");
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let kubeconfig = "";
   const processes: OperatorProcess[] = [];
 

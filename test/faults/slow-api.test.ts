@@ -16,7 +16,7 @@
  */
 import { expect } from "chai";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import type { LocalCluster } from "../harness/local-cluster.js";
 import { testEnv } from "../harness/test-env.js";
 import { installIstioCrds } from "../integration/support/istio.js";
@@ -65,7 +65,7 @@ const describeMode = (m: ProxyMode): string =>
 describe("fault: slow and erroring API (HTTPS fault proxy in front of the server)", function () {
   const board = new Scoreboard("5 slow/500/429/reset API via proxy");
   let cluster: LocalCluster | undefined;
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let proxy: FaultProxy | undefined;
   let operator: OperatorProcess | undefined;
 

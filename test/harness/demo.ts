@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import {
@@ -29,7 +30,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")).join("\n");
 }
 
-async function showWorkspaces(admin: KubeClient): Promise<void> {
+async function showWorkspaces(admin: TestKubeClient): Promise<void> {
   const list = await admin.list(resourceOfKind("SecureWorkspace"));
   const rows = [["NAME", "READY", "REASON", "NAMESPACES", "ENFORCEMENT", "DRIFT CORRECTIONS"]];
   for (const item of list.items as unknown as SecureWorkspace[]) {

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import type { AuditRow } from "../../src/audit.js";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { testEnv } from "../harness/test-env.js";
 import {
@@ -31,7 +31,7 @@ function audit(...args: string[]): { status: number | null; stdout: string; stde
 
 describe("sws audit against a real cluster", function () {
   this.timeout(120_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: RunningOperator;
 
   before(async () => {

@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { type KubeObject } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { ApiError, isNotFound } from "../../src/runtime/errors.js";
 import { resourceOfKind, RESOURCES } from "../../src/api/resources.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
@@ -43,9 +44,9 @@ async function refusal(p: Promise<unknown>): Promise<ApiError | undefined> {
 
 describe("the test cluster is a real Kubernetes control plane", function () {
   this.timeout(120_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   before(() => {
-    admin = new KubeClient(adminKubeConfig(), { resources: RESOURCES, fieldManager: "cluster-test" });
+    admin = new TestKubeClient(adminKubeConfig(), { resources: RESOURCES, fieldManager: "cluster-test" });
   });
   after(() => admin.close());
 
@@ -117,7 +118,7 @@ describe("the test cluster is a real Kubernetes control plane", function () {
       contexts: [{ name: "c", cluster: cluster.name, user: "reader" }],
       currentContext: "c",
     });
-    const reader = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
+    const reader = new TestKubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     try {
       const denied = await refusal(reader.list(CM, { namespace: "rbac-check" }));
       expect(denied?.statusCode).to.equal(403);

@@ -26,7 +26,8 @@ import {
   OWNER_UID_ANNOTATION,
   WORKSPACE_LABEL,
 } from "../../src/api/constants.js";
-import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { type KubeObject } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { testEnv } from "../harness/test-env.js";
 import { waitFor } from "../support/wait.js";
@@ -86,7 +87,7 @@ function templatePod(): KubeObject {
 
 describe("deployment manifests and tamper protection (real API server)", function () {
   this.timeout(180_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
 
   before(async () => {
     await installOperatorPrerequisites();
@@ -185,9 +186,9 @@ describe("deployment manifests and tamper protection (real API server)", functio
 
   describe("tamper protection and operator confinement (ValidatingAdmissionPolicies)", () => {
     let operator: RunningOperator | undefined;
-    let tenant: KubeClient;
+    let tenant: TestKubeClient;
     let tenantKc: KubeConfig;
-    let editor: KubeClient;
+    let editor: TestKubeClient;
     let scratch: string;
 
     before(async () => {

@@ -6,7 +6,8 @@
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { ApiError } from "../../src/runtime/errors.js";
 import { installCrd } from "./support/crd.js";
 import { installIstioCrds } from "./support/istio.js";
@@ -16,7 +17,7 @@ import { adminKubeConfig } from "../harness/test-env.js";
 
 describe("desired objects pass the real API server's validation (dry run)", function () {
   this.timeout(120_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let realIstio = false;
 
   before(async () => {

@@ -5,7 +5,8 @@
  * Event names it; nothing is forced. Once the policy is gone the deletion completes by itself.
  */
 import { expect } from "chai";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import { createIfAbsent, refusal } from "./support/admission.js";
@@ -25,7 +26,7 @@ const NAMESPACE = resourceOfKind("Namespace");
 
 describe("a deletion the cluster refuses is reported, not hidden (real API server)", function () {
   this.timeout(300_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: RunningOperator;
   const probes: string[] = [];
 

@@ -33,7 +33,8 @@ import {
   WORKSPACE_LABEL,
   WORKSPACE_NAMESPACES_ANNOTATION,
 } from "../../src/api/constants.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { ApiError } from "../../src/runtime/errors.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
@@ -150,7 +151,7 @@ function expectRefused(err: ApiError, ...parts: string[]): void {
  * made: an update that leaves the spec alone is not checked), is accepted; false: refused by the
  * guardrails; anything else throws.
  */
-async function accepts(client: KubeClient, obj: KubeObject): Promise<boolean> {
+async function accepts(client: TestKubeClient, obj: KubeObject): Promise<boolean> {
   try {
     await client.apply(
       { ...obj, metadata: { ...obj.metadata, name: `${obj.metadata.name}-probe` } },
@@ -166,9 +167,9 @@ async function accepts(client: KubeClient, obj: KubeObject): Promise<boolean> {
 
 describe("admission: tenant guardrails (real API server)", function () {
   this.timeout(240_000);
-  let admin: KubeClient;
-  let operator: KubeClient;
-  let tenant: KubeClient;
+  let admin: TestKubeClient;
+  let operator: TestKubeClient;
+  let tenant: TestKubeClient;
   let tenantKubeconfig: string;
   let scratch: string;
   let wsUid: string;

@@ -19,7 +19,7 @@ import {
 } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { Manager } from "../../src/controller/manager.js";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { CONFINEMENT_POLICY, IdentityError, TAMPER_POLICY } from "../../src/controller/identity.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
@@ -82,7 +82,7 @@ async function runMain(kubeconfig: string): Promise<{ code: number | null; stder
 
 describe("the start-up identity check against the installed admission policies", function () {
   this.timeout(180_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let policies: AdmissionregistrationV1Api;
   /** Policies present before this suite, restored after it. */
   const saved: V1ValidatingAdmissionPolicy[] = [];

@@ -11,7 +11,7 @@ import {
   type LeaseClient,
   type StopReason,
 } from "../../src/runtime/leader-election.js";
-import { KubeClient } from "../../src/runtime/client.js";
+import { TestKubeClient } from "../support/test-client.js";
 import { isNotFound } from "../../src/runtime/errors.js";
 import { resourceOf, RESOURCES } from "../../src/api/resources.js";
 import { adminKubeConfig } from "../harness/test-env.js";
@@ -39,7 +39,7 @@ interface Candidate {
 describe("leader election on a real API server", function () {
   this.timeout(120_000);
   // Created in before(): the cluster exists only once mocha's global setup has run, after loading.
-  let kube: KubeClient;
+  let kube: TestKubeClient;
   const namespace = `le-${randomBytes(4).toString("hex")}`;
   let candidates: Candidate[] = [];
   /** Times two candidates led at once; every test ends by checking it stayed empty. */
@@ -47,7 +47,7 @@ describe("leader election on a real API server", function () {
   let leaseName = "";
 
   before(async () => {
-    kube = new KubeClient(adminKubeConfig(), { fieldManager: FIELD_MANAGER, resources: RESOURCES });
+    kube = new TestKubeClient(adminKubeConfig(), { fieldManager: FIELD_MANAGER, resources: RESOURCES });
     await kube.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   });
 

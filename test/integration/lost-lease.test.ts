@@ -11,7 +11,8 @@ import { applyDefaults } from "../../src/api/defaults.js";
 import type { SecureWorkspaceSpec } from "../../src/api/types.js";
 import { desiredStateOf } from "../../src/baseline/index.js";
 import { Manager } from "../../src/controller/manager.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { isConflict, isNotFound } from "../../src/runtime/errors.js";
 import { resourceOf, resourceOfKind } from "../../src/api/resources.js";
 import { Metrics } from "../../src/observability/metrics.js";
@@ -55,7 +56,7 @@ function spec(ws: string): SecureWorkspaceSpec {
   return { namespaces: namespacesOf(ws).map((name) => ({ name })), deletionPolicy: "Delete" };
 }
 
-async function exists(admin: KubeClient, name: string): Promise<boolean> {
+async function exists(admin: TestKubeClient, name: string): Promise<boolean> {
   try {
     await admin.get(resourceOfKind("Namespace"), name);
     return true;
@@ -67,7 +68,7 @@ async function exists(admin: KubeClient, name: string): Promise<boolean> {
 
 describe("a deposed leader stops writing (real API server, its audit log as witness)", function () {
   this.timeout(300_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let cluster: LocalCluster;
 
   before(async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { OperatorProcess, writeOperatorKubeconfig } from "../support/operator-process.js";
 import { waitFor } from "../support/wait.js";
@@ -16,7 +16,7 @@ import { waitReady, workspace } from "./support/workspaces.js";
 
 const LEASE = resourceOfKind("Lease");
 
-async function holder(admin: KubeClient): Promise<string> {
+async function holder(admin: TestKubeClient): Promise<string> {
   try {
     const lease = await admin.get(LEASE, "secure-workspace-operator", OPERATOR_NAMESPACE);
     return ((lease["spec"] as { holderIdentity?: string } | undefined)?.holderIdentity ?? "").trim();
@@ -37,7 +37,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 describe("the operator process: health, metrics, leader election", function () {
   this.timeout(240_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   const procs: OperatorProcess[] = [];
 
   before(async () => {

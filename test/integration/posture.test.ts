@@ -9,7 +9,8 @@
 import { expect } from "chai";
 import { ADOPT_LABEL } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
 import { createIfAbsent, serviceAccountClient } from "./support/admission.js";
@@ -44,7 +45,7 @@ function allowAll(namespace: string, name: string): KubeObject {
 
 describe("effective posture: others' objects that widen a workspace (real API server)", function () {
   this.timeout(300_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: RunningOperator;
 
   before(async () => {

@@ -7,7 +7,8 @@ import { expect } from "chai";
 import { NAMES } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import { desiredState } from "../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { ApiError, isNotFound } from "../../src/runtime/errors.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
@@ -57,7 +58,7 @@ function pod(name: string, privileged: boolean): KubeObject {
 }
 
 async function createPod(
-  admin: KubeClient,
+  admin: TestKubeClient,
   namespace: string,
   obj: KubeObject,
 ): Promise<ApiError | undefined> {
@@ -71,7 +72,7 @@ async function createPod(
 }
 
 /** Creates an object unless it exists (a reused `make cluster` may hold it from an earlier run). */
-async function createIfAbsent(admin: KubeClient, obj: KubeObject): Promise<void> {
+async function createIfAbsent(admin: TestKubeClient, obj: KubeObject): Promise<void> {
   try {
     await admin.create(obj);
   } catch (err) {
@@ -81,7 +82,7 @@ async function createIfAbsent(admin: KubeClient, obj: KubeObject): Promise<void>
 
 describe("reconcile loop (real API server, operator's own token)", function () {
   this.timeout(180_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: RunningOperator;
 
   before(async () => {

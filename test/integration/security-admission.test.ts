@@ -31,7 +31,8 @@ import {
   OWNER_UID_ANNOTATION,
   WORKSPACE_LABEL,
 } from "../../src/api/constants.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { waitFor } from "../support/wait.js";
@@ -160,10 +161,10 @@ function expectRefused(
 
 describe("admission: tamper protection and operator confinement (real API server)", function () {
   this.timeout(180_000);
-  let admin: KubeClient;
-  let operator: KubeClient;
-  let tenant: KubeClient;
-  let creator: KubeClient;
+  let admin: TestKubeClient;
+  let operator: TestKubeClient;
+  let tenant: TestKubeClient;
+  let creator: TestKubeClient;
   let wsUid: string;
 
   /** The owner reference the operator puts on every managed object. */

@@ -18,7 +18,8 @@ import {
   OWNER_UID_ANNOTATION,
 } from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { ApiError } from "../../src/runtime/errors.js";
 import { resourceOfKind } from "../../src/api/resources.js";
 import { waitFor } from "../support/wait.js";
@@ -56,7 +57,7 @@ const labelsOf = (o: KubeObject | undefined): Labels => o?.metadata.labels ?? {}
 const annotationsOf = (o: KubeObject | undefined): Labels => o?.metadata.annotations ?? {};
 
 /** A ClusterRole + binding for one ServiceAccount of the users namespace. */
-async function grant(admin: KubeClient, sa: string, rules: unknown[]): Promise<void> {
+async function grant(admin: TestKubeClient, sa: string, rules: unknown[]): Promise<void> {
   const name = `tb-${sa}`;
   await admin.apply({
     apiVersion: "rbac.authorization.k8s.io/v1",
@@ -74,7 +75,10 @@ async function grant(admin: KubeClient, sa: string, rules: unknown[]): Promise<v
 }
 
 /** The Events recorded about a workspace (they live in "default"). */
-async function eventsOf(admin: KubeClient, ws: string): Promise<Array<{ reason?: string; note?: string }>> {
+async function eventsOf(
+  admin: TestKubeClient,
+  ws: string,
+): Promise<Array<{ reason?: string; note?: string }>> {
   const list = await admin.list<KubeObject>(resourceOfKind("Event"), { namespace: "default" });
   return list.items
     .filter((e) => (e["regarding"] as { name?: string } | undefined)?.name === ws)
@@ -83,10 +87,10 @@ async function eventsOf(admin: KubeClient, ws: string): Promise<Array<{ reason?:
 
 describe("trust boundary: attacks on the operator (real API server, operator's own token)", function () {
   this.timeout(300_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: RunningOperator;
-  let author: KubeClient;
-  let creator: KubeClient;
+  let author: TestKubeClient;
+  let creator: TestKubeClient;
 
   before(async () => {
     await installOperatorPrerequisites();

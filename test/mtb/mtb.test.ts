@@ -14,7 +14,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { expect } from "chai";
 import type { SecureWorkspace } from "../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../src/runtime/client.js";
+import type { KubeObject } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { repoRoot } from "../harness/control-plane-binaries.js";
 import { testEnv } from "../harness/test-env.js";
 import { installAdmissionPolicies, removeAdmissionPolicies } from "../integration/support/admission.js";
@@ -96,7 +97,7 @@ function runBenchmarks(mtb: string, a: typeof TENANT_A, b: typeof TENANT_B): { r
 
 describe("Kubernetes Multi-Tenancy Benchmarks (kubectl-mtb)", function () {
   this.timeout(900_000);
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   let operator: RunningOperator | undefined;
   let mtb = "";
 

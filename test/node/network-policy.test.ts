@@ -25,7 +25,7 @@ import {
 } from "../integration/support/operator.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import { deleteWorkspace, waitReady, workspace } from "../integration/support/workspaces.js";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { check, NONE, type Case, type Target } from "./support/judged.js";
 import { serveOutsideAddresses } from "./support/outside-addresses.js";
 import { apply, kubectl, namespace, probePod, waitPodsReady, type PodRef } from "./support/pods.js";
@@ -94,7 +94,7 @@ function exampleSpec(file: string): SecureWorkspace {
 
 describe("NetworkPolicies on real packets (kube-router on a real node)", function () {
   let operator: RunningOperator;
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   const ips = new Map<string, string>();
   const workspaces: string[] = [];
   const extraNamespaces = [ALLOWED_NS, OUTSIDE_NS, INGRESS_NS, ISTIOD.namespace, LINKERD.namespace];

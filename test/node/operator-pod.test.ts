@@ -8,7 +8,7 @@
  */
 import { expect } from "chai";
 import path from "node:path";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import { nodeEnv } from "../harness/node-root-hooks.js";
 import { deployOperator, undeployOperator } from "../harness/node/deploy.js";
 import { adminClient, OPERATOR_NAMESPACE } from "../integration/support/operator.js";
@@ -84,7 +84,7 @@ function countCode(metrics: string, name: string, code: number): number {
 }
 
 describe("The operator as a pod (config/ with the image built here)", function () {
-  let admin: KubeClient;
+  let admin: TestKubeClient;
   const workspaces: string[] = [];
 
   /**

@@ -5,7 +5,7 @@
  * capabilities, a non-root user, no_new_privs.
  */
 import { expect } from "chai";
-import type { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
 import {
   adminClient,
   installOperatorPrerequisites,
@@ -21,7 +21,7 @@ const NS = "sws-node-restricted";
 
 describe("Pod Security on a real node", function () {
   let operator: RunningOperator;
-  let admin: KubeClient;
+  let admin: TestKubeClient;
 
   before(async function () {
     await installOperatorPrerequisites();

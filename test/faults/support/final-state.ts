@@ -20,7 +20,8 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_LABEL } from "../../../sr
 import { parseQuantity } from "../../../src/api/quantity.js";
 import type { Condition, SecureWorkspace } from "../../../src/api/types.js";
 import { desiredState, type DesiredObject } from "../../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import type { KubeObject } from "../../../src/runtime/client.js";
+import type { TestKubeClient } from "../../support/test-client.js";
 import { ApiError } from "../../../src/runtime/errors.js";
 import { NAMESPACED_MANAGED_KINDS, resourceOfKind } from "../../../src/api/resources.js";
 import { sleep, waitFor } from "../../support/wait.js";
@@ -97,7 +98,7 @@ export function differences(want: unknown, got: unknown, at: string, exact = fal
 }
 
 /** Lists a managed kind by the managed-by label; undefined when the kind is not served (no Istio). */
-async function listManaged(admin: KubeClient, kind: string): Promise<KubeObject[] | undefined> {
+async function listManaged(admin: TestKubeClient, kind: string): Promise<KubeObject[] | undefined> {
   try {
     const list = await admin.list(resourceOfKind(kind), {
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
@@ -228,7 +229,7 @@ function judgeLive(
 
 /** Checks the exact final state of `names` (see the module comment). Never throws for a wrong state. */
 export async function checkFinalState(
-  admin: KubeClient,
+  admin: TestKubeClient,
   names: readonly string[],
 ): Promise<FinalStateReport> {
   const problems: string[] = [];
@@ -259,7 +260,7 @@ export async function checkFinalState(
 
 /** Waits until every workspace reports Ready=True (Enforced) at its current generation. */
 export async function waitAllReady(
-  admin: KubeClient,
+  admin: TestKubeClient,
   names: readonly string[],
   timeoutMs: number,
 ): Promise<void> {
@@ -290,7 +291,7 @@ export async function waitAllReady(
  * message says whether the state became right later (checked for `settleMs`), for the diagnosis.
  */
 export async function expectConvergedExactly(
-  admin: KubeClient,
+  admin: TestKubeClient,
   names: readonly string[],
   options: { timeoutMs?: number; settleMs?: number } = {},
 ): Promise<FinalStateReport> {

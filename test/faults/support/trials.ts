@@ -8,7 +8,8 @@ import fc from "fast-check";
 import type { SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
 import { WORKSPACE_LABEL } from "../../../src/api/constants.js";
 import { desiredState } from "../../../src/baseline/index.js";
-import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import type { KubeObject } from "../../../src/runtime/client.js";
+import type { TestKubeClient } from "../../support/test-client.js";
 import { isNotFound } from "../../../src/runtime/errors.js";
 import { resourceOfKind } from "../../../src/api/resources.js";
 import { validSpec } from "../../support/arbitraries.js";
@@ -97,7 +98,7 @@ export function trialWorkspaces(
 }
 
 /** Applies workspaces as an admin would. */
-export async function applyAll(admin: KubeClient, workspaces: readonly SecureWorkspace[]): Promise<void> {
+export async function applyAll(admin: TestKubeClient, workspaces: readonly SecureWorkspace[]): Promise<void> {
   for (const ws of workspaces) await admin.apply(ws as unknown as KubeObject);
 }
 
@@ -107,7 +108,7 @@ export function desiredCount(workspaces: readonly SecureWorkspace[]): number {
 }
 
 /** Counts live managed NetworkPolicies + RoleBindings of these workspaces (a cheap progress gauge). */
-async function progressCount(admin: KubeClient, names: readonly string[]): Promise<number> {
+async function progressCount(admin: TestKubeClient, names: readonly string[]): Promise<number> {
   const selector = `${WORKSPACE_LABEL} in (${names.join(",")})`;
   let n = 0;
   for (const kind of ["NetworkPolicy", "RoleBinding", "ResourceQuota", "LimitRange"])
@@ -120,7 +121,7 @@ async function progressCount(admin: KubeClient, names: readonly string[]): Promi
  * moment a fault is injected "mid-convergence". Returns `progress` as "have/want".
  */
 export async function waitForProgress(
-  admin: KubeClient,
+  admin: TestKubeClient,
   workspaces: readonly SecureWorkspace[],
   fraction: number,
 ): Promise<string> {
@@ -152,7 +153,7 @@ export function namespacesOf(workspaces: readonly SecureWorkspace[]): string[] {
  * If no operator finishes a finalizer in time, the finalizer is removed by hand (and said so).
  */
 export async function cleanup(
-  admin: KubeClient,
+  admin: TestKubeClient,
   workspaces: readonly string[],
   namespaces: readonly string[],
   log: (line: string) => void = () => undefined,
@@ -232,7 +233,7 @@ export class Scoreboard {
  * of the workspaces and waits for a new one (a new uid). Returns what it deleted.
  */
 export async function expectWatchesLive(
-  admin: KubeClient,
+  admin: TestKubeClient,
   workspaces: readonly SecureWorkspace[],
 ): Promise<string> {
   const selector = `${WORKSPACE_LABEL} in (${workspaces.map((w) => w.metadata.name).join(",")})`;

@@ -10,7 +10,8 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject } from "../../../src/runtime/client.js";
+import { type KubeObject } from "../../../src/runtime/client.js";
+import { TestKubeClient } from "../../support/test-client.js";
 import { ApiError } from "../../../src/runtime/errors.js";
 import { resourceOfKind, RESOURCES } from "../../../src/api/resources.js";
 import { controlPlaneBinaries, repoRoot } from "../../harness/control-plane-binaries.js";
@@ -69,7 +70,7 @@ export async function refusal(request: Promise<unknown>): Promise<ApiError> {
 }
 
 /** Creates an object unless it exists (a reused `make cluster` may hold it from an earlier run). */
-export async function createIfAbsent(client: KubeClient, obj: KubeObject): Promise<void> {
+export async function createIfAbsent(client: TestKubeClient, obj: KubeObject): Promise<void> {
   try {
     await client.create(obj);
   } catch (err) {
@@ -93,13 +94,13 @@ function tokenKubeConfig(user: string, token: string): KubeConfig {
 
 /** A client that authenticates as a ServiceAccount (a real TokenRequest token), and its kubeconfig. */
 export async function serviceAccountClient(
-  admin: KubeClient,
+  admin: TestKubeClient,
   namespace: string,
   name: string,
-): Promise<{ client: KubeClient; kc: KubeConfig }> {
+): Promise<{ client: TestKubeClient; kc: KubeConfig }> {
   const token = await admin.requestToken(namespace, name, 3600);
   const kc = tokenKubeConfig(`${namespace}-${name}`, token);
-  return { client: new KubeClient(kc, { resources: RESOURCES, fieldManager: `e2e-${name}` }), kc };
+  return { client: new TestKubeClient(kc, { resources: RESOURCES, fieldManager: `e2e-${name}` }), kc };
 }
 
 /** Whether `request` is refused by `policy` (403 naming it); false when it was accepted. */
@@ -126,7 +127,10 @@ export interface PoliciesInForce {
  * in kube-system (confinement), a cluster admin allowing all ingress in the guardrails' probe
  * namespace (guardrails; not probed while that namespace is absent or terminating).
  */
-export async function policiesInForce(admin: KubeClient, operator: KubeClient): Promise<PoliciesInForce> {
+export async function policiesInForce(
+  admin: TestKubeClient,
+  operator: TestKubeClient,
+): Promise<PoliciesInForce> {
   const tamper = await refusedBy(
     TAMPER_POLICY,
     admin.apply(
@@ -169,7 +173,7 @@ export async function policiesInForce(admin: KubeClient, operator: KubeClient): 
 }
 
 /** Whether the guardrails' probe namespace exists and is not terminating. */
-async function probeNamespaceReady(admin: KubeClient): Promise<boolean> {
+async function probeNamespaceReady(admin: TestKubeClient): Promise<boolean> {
   try {
     const ns = await admin.get(resourceOfKind("Namespace"), GUARDRAILS_PROBE_NAMESPACE);
     return ns.metadata.deletionTimestamp === undefined;
@@ -183,7 +187,7 @@ async function probeNamespaceReady(admin: KubeClient): Promise<boolean> {
  * Creates the guardrails' probe namespace as the operator would (its token, the workspace label
  * only: nothing the operator's reconciler would take for its own), after a previous one is gone.
  */
-async function createProbeNamespace(admin: KubeClient, operator: KubeClient): Promise<void> {
+async function createProbeNamespace(admin: TestKubeClient, operator: TestKubeClient): Promise<void> {
   const ns = resourceOfKind("Namespace");
   await waitFor(
     async () => {
@@ -207,8 +211,11 @@ async function createProbeNamespace(admin: KubeClient, operator: KubeClient): Pr
 }
 
 /** A client under the operator's ServiceAccount token (its RBAC from config/rbac.yaml must be installed). */
-export async function operatorClient(): Promise<KubeClient> {
-  return new KubeClient(await operatorKubeConfig(), { fieldManager: FIELD_MANAGER, resources: RESOURCES });
+export async function operatorClient(): Promise<TestKubeClient> {
+  return new TestKubeClient(await operatorKubeConfig(), {
+    fieldManager: FIELD_MANAGER,
+    resources: RESOURCES,
+  });
 }
 
 /** Applies the policies and their bindings from config/ and waits until the server enforces them. */

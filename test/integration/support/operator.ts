@@ -9,7 +9,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { Manager } from "../../../src/controller/manager.js";
 import type { Logger } from "../../../src/runtime/log.js";
-import { KubeClient, type KubeObject } from "../../../src/runtime/client.js";
+import { type KubeObject } from "../../../src/runtime/client.js";
+import { TestKubeClient } from "../../support/test-client.js";
 import { Metrics } from "../../../src/observability/metrics.js";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
 import { adminKubeConfig } from "../../harness/test-env.js";
@@ -20,8 +21,8 @@ export const OPERATOR_NAMESPACE = "secure-workspace-system";
 export const OPERATOR_SA = "secure-workspace-operator";
 
 /** The admin client tests use for setup and for playing "another user" (its own field manager). */
-export function adminClient(): KubeClient {
-  return new KubeClient(adminKubeConfig(), { resources: RESOURCES, fieldManager: "e2e-test-admin" });
+export function adminClient(): TestKubeClient {
+  return new TestKubeClient(adminKubeConfig(), { resources: RESOURCES, fieldManager: "e2e-test-admin" });
 }
 
 /** The YAML documents of a file under config/. */

@@ -6,7 +6,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import type { Condition, SecureWorkspace, SecureWorkspaceSpec } from "../../../src/api/types.js";
-import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import type { KubeObject } from "../../../src/runtime/client.js";
+import type { TestKubeClient } from "../../support/test-client.js";
 import { isNotFound } from "../../../src/runtime/errors.js";
 import { resourceOfKind } from "../../../src/api/resources.js";
 import { repoRoot } from "../../harness/control-plane-binaries.js";
@@ -29,7 +30,10 @@ export function examples(): Array<{ file: string; ws: SecureWorkspace }> {
 }
 
 /** Reads a workspace (undefined when it is gone). */
-export async function getWorkspace(admin: KubeClient, name: string): Promise<SecureWorkspace | undefined> {
+export async function getWorkspace(
+  admin: TestKubeClient,
+  name: string,
+): Promise<SecureWorkspace | undefined> {
   try {
     return (await admin.get(SWS, name)) as unknown as SecureWorkspace;
   } catch (err) {
@@ -45,7 +49,7 @@ export function condition(ws: SecureWorkspace | undefined, type: string): Condit
 
 /** Waits until status is current (observedGeneration == generation) and `check` holds; returns the workspace. */
 export async function waitForStatus(
-  admin: KubeClient,
+  admin: TestKubeClient,
   name: string,
   check: (ws: SecureWorkspace) => boolean,
   what: string,
@@ -69,7 +73,7 @@ export async function waitForStatus(
 
 /** Waits for Ready=True with a current observedGeneration. */
 export async function waitReady(
-  admin: KubeClient,
+  admin: TestKubeClient,
   name: string,
   reason = "Enforced",
 ): Promise<SecureWorkspace> {
@@ -83,7 +87,7 @@ export async function waitReady(
 
 /** Reads any object, undefined when absent. */
 export async function getObject(
-  admin: KubeClient,
+  admin: TestKubeClient,
   kind: string,
   namespace: string | undefined,
   name: string,
@@ -97,7 +101,7 @@ export async function getObject(
 }
 
 /** Deletes a workspace and waits until it is gone (its finalizer ran). */
-export async function deleteWorkspace(admin: KubeClient, name: string): Promise<void> {
+export async function deleteWorkspace(admin: TestKubeClient, name: string): Promise<void> {
   await admin.delete(SWS, name);
   await waitFor(async () => (await getWorkspace(admin, name)) === undefined, {
     timeoutMs: 90_000,

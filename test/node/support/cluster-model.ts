@@ -5,7 +5,8 @@
  * come from the API server; only the fields read here are checked.
  */
 import { foreignNetworkPolicy, namespaceInfo } from "../../../src/controller/foreign.js";
-import type { KubeClient, KubeObject } from "../../../src/runtime/client.js";
+import type { KubeObject } from "../../../src/runtime/client.js";
+import type { TestKubeClient } from "../../support/test-client.js";
 import { resourceOfKind } from "../../../src/api/resources.js";
 import type {
   ClusterPolicies,
@@ -62,7 +63,7 @@ function podEndpoint(pod: KubeObject): PodEndpoint | undefined {
 }
 
 /** Lists what the evaluator reads, now. */
-export async function clusterModel(client: KubeClient): Promise<ClusterModel> {
+export async function clusterModel(client: TestKubeClient): Promise<ClusterModel> {
   const [policies, namespaces, pods] = await Promise.all([
     client.list(resourceOfKind("NetworkPolicy")),
     client.list(resourceOfKind("Namespace")),

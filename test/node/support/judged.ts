@@ -13,7 +13,7 @@ import {
   type Endpoint,
   type ReachVerdict,
 } from "../../../src/baseline/reachability.js";
-import type { KubeClient } from "../../../src/runtime/client.js";
+import type { TestKubeClient } from "../../support/test-client.js";
 import { clusterModel, policyFingerprint, type ClusterModel } from "./cluster-model.js";
 import { measure, mismatches, type PodRef, type Reachability, type Verdict } from "./pods.js";
 
@@ -79,7 +79,7 @@ function why(v: ReachVerdict): string {
  * "should be blocked": test/node/support/pods.ts), and fails if what the evaluator read changed
  * during the measurement (the packets would not have met the policies it judged).
  */
-export async function check(admin: KubeClient, list: readonly Case[]): Promise<Checked> {
+export async function check(admin: TestKubeClient, list: readonly Case[]): Promise<Checked> {
   const model = await clusterModel(admin);
   const judged = list.map((c) => {
     const connection = connectionOf(model, c);
