@@ -12,6 +12,7 @@ import { parseArgs, UsageError, wantsHelp } from "./cli/args.js";
 import { commandHelp, USAGE } from "./cli/help.js";
 import { AUDIT, RENDER, VALIDATE } from "./cli/specs.js";
 import { version } from "./version.js";
+import { describeError } from "./runtime/errors.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -65,7 +66,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`sws: ${err.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`sws: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sws: ${err instanceof Error ? describeError(err) : String(err)}\n`);
     process.exit(1);
   },
 );

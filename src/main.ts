@@ -10,6 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { ConfigError, heapGrowthFlag, loadConfig, usage, type OperatorConfig } from "./config.js";
 import { Manager } from "./controller/manager.js";
 import { loadClusterAccess, type ClusterAccess, type KubeConfigSource } from "./runtime/kubeconfig.js";
+import { describeError } from "./runtime/errors.js";
 import { startHealthServer } from "./observability/health.js";
 import { createLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
     metrics,
     isLive: () => true,
     isReady: () => manager.synced,
+    onError: (err) => log.warn("health endpoint failed", { error: err }),
   });
   log.info("started", {
     version: version(),
@@ -97,7 +99,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`secure-workspace-operator: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `secure-workspace-operator: ${err instanceof Error ? describeError(err) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

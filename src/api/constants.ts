@@ -85,8 +85,6 @@ export const LINKERD_INBOUND_POLICY_ANNOTATION = "config.linkerd.io/default-inbo
  * (Pod Security, mesh injection) or the ownership the operator relies on.
  */
 export const PROTECTED_LABEL_PREFIXES = [PSA_PREFIX, `${GROUP}/`] as const;
-/** Label keys under the operator's prefix that are NOT reserved to it (a cluster admin sets them). */
-export const ADMIN_LABEL_KEYS = [ADOPT_LABEL] as const;
 export const PROTECTED_LABEL_KEYS = [
   MANAGED_BY_LABEL,
   ISTIO_INJECTION_LABEL,

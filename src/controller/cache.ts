@@ -133,6 +133,8 @@ export class ClusterCache {
       watchTimeoutSeconds?: number;
       /** Told of every list/watch restart of an informer (a lost watch, a failed list, a 410). */
       onInformerRestart?: (kind: string, info: RestartInfo) => void;
+      /** Told of every informer error: failed lists and watches (each followed by a restart) and handlers that threw. */
+      onInformerError?: (kind: string, err: Error) => void;
     } = {},
   ) {}
 
@@ -285,8 +287,9 @@ export class ClusterCache {
       path: collectionPath(r),
       ...(labelSelector ? { labelSelector } : {}),
       ...(this.options.watchTimeoutSeconds ? { timeoutSeconds: this.options.watchTimeoutSeconds } : {}),
-      list: (continueToken) =>
-        this.kube.list<KubeObject>(r, {
+      // Bound to the attempt's signal: a stopped or restarted informer leaves no list in flight.
+      list: (continueToken, signal) =>
+        this.kube.withSignal(signal).list<KubeObject>(r, {
           ...(labelSelector ? { labelSelector } : {}),
           limit: LIST_PAGE_SIZE,
           ...(continueToken ? { continue: continueToken } : {}),
@@ -315,6 +318,8 @@ export class ClusterCache {
         for (const listener of this.listeners) listener(kind, type, obj, routine);
       });
     }
+    const onError = this.options.onInformerError;
+    if (onError) informer.on("error", (err: Error) => onError(kind, err));
     const onRestart = this.options.onInformerRestart;
     if (onRestart) informer.on("restart", (info: RestartInfo) => onRestart(kind, info));
     this.informers.set(kind, informer);

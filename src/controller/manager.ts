@@ -20,6 +20,7 @@ import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { isAbortError, KubeClient, type KubeObject } from "../runtime/client.js";
 import { isTransient, retryAfterMs } from "../runtime/errors.js";
+import { InformerError } from "../runtime/informer.js";
 import { checkIdentity, IdentityError } from "./identity.js";
 import { EventRecorder } from "../observability/events.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -127,6 +128,11 @@ export class Manager {
           relist: info.relist,
           ...(info.error ? { error: info.error } : {}),
         });
+      },
+      // List and watch failures are logged with their restart (above); a handler that threw has no restart.
+      onInformerError: (kind, err) => {
+        if (err instanceof InformerError && err.phase === "handler")
+          options.log.error("informer event handler threw", { kind, error: err });
       },
     });
     this.queue = new WorkQueue({

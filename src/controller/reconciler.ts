@@ -159,9 +159,14 @@ export class Reconciler {
         this.report(await act.audit(decision));
         return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
       case "enforce": {
-        const { report, failures } = await act.enforce(decision);
+        const { report, failures, errors } = await act.enforce(decision);
         this.report(report);
-        if (failures.length > 0) throw new WritesFailedError(name, failures);
+        // The server's own errors go along as the cause: the queue's back-off reads them (a 503 or
+        // a Retry-After is retried within 30 s of recovery, a 403 waits out the long back-off).
+        if (failures.length > 0)
+          throw new WritesFailedError(name, failures, {
+            cause: new AggregateError(errors, `${errors.length} write errors`),
+          });
         return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
       }
     }
@@ -208,9 +213,11 @@ class Act {
     };
   }
 
-  async enforce(d: EnforceDecision): Promise<{ report: ReconcileReport; failures: WriteFailure[] }> {
+  async enforce(
+    d: EnforceDecision,
+  ): Promise<{ report: ReconcileReport; failures: WriteFailure[]; errors: unknown[] }> {
     await this.addFinalizer(d.finalizer);
-    const failures = await this.write(d);
+    const { failures, errors } = await this.write(d);
     // Every write took effect: the decision already holds the outcome. Otherwise recompute it.
     const settled = failures.length === 0 ? d : settleEnforce(d, failures);
     await this.emit(settled.events);
@@ -228,6 +235,7 @@ class Act {
         outcome: "enforced",
       },
       failures,
+      errors,
     };
   }
 
@@ -284,12 +292,15 @@ class Act {
     this.writes++;
   }
 
-  /** The writes of an enforcing pass; returns those refused or without effect. */
-  private async write(d: EnforceDecision): Promise<WriteFailure[]> {
+  /** The writes of an enforcing pass; returns those refused or without effect, and the server's errors. */
+  private async write(d: EnforceDecision): Promise<{ failures: WriteFailure[]; errors: unknown[] }> {
     const failures: WriteFailure[] = [];
+    /** The errors behind the failures (a write without effect has none). */
+    const errors: unknown[] = [];
     const failedNamespaces = new Set<string>();
     const fail = (namespace: string, object: string, kind: string, verb: string, err: unknown): void => {
       if (isAbortError(err)) throw err;
+      errors.push(err);
       failures.push({
         namespace,
         object,
@@ -357,7 +368,7 @@ class Act {
         fail(r.namespace, `Namespace/${r.namespace}`, "Namespace", "release", err);
       }
     });
-    return failures;
+    return { failures, errors };
   }
 
   /** Gives a namespace back (see releaseBody). */

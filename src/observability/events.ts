@@ -32,7 +32,8 @@ export class EventRecorder {
   constructor(
     private readonly kube: KubeClient,
     private readonly source: EventSource,
-    private readonly onError: (err: unknown) => void = () => undefined,
+    /** Told of every Event that could not be recorded (an Event is never worth failing a reconcile). */
+    private readonly onError: (err: unknown) => void,
     private readonly namespace = "default",
   ) {}
 

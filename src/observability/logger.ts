@@ -4,6 +4,7 @@
  * {@link createLogger} builds the {@link Logger} (src/runtime/log.ts) the rest of the code depends on.
  */
 import winston from "winston";
+import { describeError } from "../runtime/errors.js";
 import type { LogFields, Logger } from "../runtime/log.js";
 
 /** Severity, most to least severe; a logger prints its level and the ones above it. */
@@ -27,20 +28,6 @@ export const REDACTED = "[REDACTED]";
 const MAX_DEPTH = 6;
 /** Keys winston itself writes; a field with one of these names is renamed rather than overwriting it. */
 const RESERVED_KEYS = new Set(["level", "message", "timestamp"]);
-
-/** An error's message with its cause chain (`apply x: 409 Conflict: ...`), since JSON.stringify(err) is `{}`. */
-function describeError(err: Error): string {
-  const parts: string[] = [err.message];
-  let cause: unknown = err.cause;
-  // Bounded walk: a cyclic cause chain must not hang the logger.
-  for (let depth = 0; depth < 8 && cause !== undefined; depth++) {
-    parts.push(
-      cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause),
-    );
-    cause = cause instanceof Error ? cause.cause : undefined;
-  }
-  return parts.join(": ");
-}
 
 /**
  * A JSON-safe copy of `value` with secret-looking keys redacted, errors turned into their messages,
@@ -106,11 +93,3 @@ export function createLogger(options: LoggerOptions): Logger {
     };
   return { error: emit("error"), warn: emit("warn"), info: emit("info"), debug: emit("debug") };
 }
-
-/** A logger that drops everything, for tests and library defaults. */
-export const silentLogger: Logger = {
-  error: (): void => undefined,
-  warn: (): void => undefined,
-  info: (): void => undefined,
-  debug: (): void => undefined,
-};

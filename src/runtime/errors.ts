@@ -59,9 +59,18 @@ export function isForbidden(err: unknown): boolean {
   return err instanceof ApiError && err.statusCode === 403;
 }
 
-/** Whether the server refused the object itself (422 Invalid / 400 BadRequest): a retry will not help. */
-export function isInvalid(err: unknown): boolean {
-  return err instanceof ApiError && (err.statusCode === 422 || err.statusCode === 400);
+/** An error's message with its cause chain (`apply x: 409 Conflict: ...`), since JSON.stringify(err) is `{}`. */
+export function describeError(err: Error): string {
+  const parts: string[] = [err.message];
+  let cause: unknown = err.cause;
+  // Bounded walk: a cyclic cause chain must not hang the logger.
+  for (let depth = 0; depth < 8 && cause !== undefined; depth++) {
+    parts.push(
+      cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause),
+    );
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(": ");
 }
 
 /** The Status message of an ApiError, or the error's own message. */

@@ -32,8 +32,9 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * Lists the collection, one page per call: `continueToken` is the previous page's
    * `metadata.continue` (undefined for the first). It must apply the same `labelSelector`: only the
    * watch gets it from here. Pages keep the peak memory of a large initial list to one page.
+   * `signal` aborts when the attempt ends (a stop, a restart): the request should carry it.
    */
-  readonly list: (continueToken?: string) => Promise<KubernetesListObject<T>>;
+  readonly list: (continueToken: string | undefined, signal: AbortSignal) => Promise<KubernetesListObject<T>>;
   /** Label selector for the watch, default none. */
   readonly labelSelector?: string;
   /**
@@ -283,14 +284,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     (this.handlers[event] as Set<typeof handler>).add(handler);
   }
 
-  /** Removes a handler registered with {@link on}. */
-  off(
-    event: InformerEventName,
-    handler: ObjectHandler<T> | ((err: Error) => void) | ((info: RestartInfo) => void),
-  ): void {
-    (this.handlers[event] as Set<typeof handler>).delete(handler);
-  }
-
   /** An object from the cache; omit `namespace` for cluster-scoped objects. */
   get(name: string, namespace?: string): T | undefined {
     return this.objects.get(namespace ?? "")?.get(name);
@@ -436,7 +429,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     do {
       let page: KubernetesListObject<T>;
       try {
-        page = await unlessAborted(this.options.list(continueToken), signal);
+        page = await unlessAborted(this.options.list(continueToken, signal), signal);
       } catch (err: unknown) {
         if (signal.aborted) throw err;
         const code = statusCodeOf(err);

@@ -39,7 +39,13 @@ export interface Lease extends KubeObject {
 }
 
 /** The part of {@link KubeClient} the elector uses (a KubeClient fits). */
-export type LeaseClient = Pick<KubeClient, "get" | "create" | "replace">;
+export interface LeaseClient {
+  readonly get: KubeClient["get"];
+  readonly create: KubeClient["create"];
+  readonly replace: KubeClient["replace"];
+  /** The same client with every request bound to `signal` (see KubeClient.withSignal). */
+  withSignal(signal: AbortSignal): LeaseClient;
+}
 
 /** Why leadership ended: `lost` (renewal failed or another replica took over), `stopped` (run ended). */
 export type StopReason = "lost" | "stopped";
@@ -320,7 +326,10 @@ export class LeaderElector {
 
   /** client-go's tryAcquireOrRenew: read, decide, write with the read resourceVersion. */
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<Attempt> {
-    const { kube, name, namespace } = this.options;
+    const { name, namespace } = this.options;
+    // Every request of the attempt carries its deadline: one still in flight when it passes is
+    // destroyed, so an abandoned renewal cannot land after this replica has stopped leading.
+    const kube = this.options.kube.withSignal(signal);
     let current: Lease | undefined;
     try {
       current = await kube.get<Lease>(LEASE, name, namespace);
@@ -379,8 +388,9 @@ export class LeaderElector {
 
   /** Releases the Lease if we still hold it; bounded by renewDeadline; failures go to onError. */
   private async release(): Promise<void> {
-    const { kube, name, namespace } = this.options;
+    const { name, namespace } = this.options;
     const releaseOnce = async (signal: AbortSignal): Promise<void> => {
+      const kube = this.options.kube.withSignal(signal);
       // A renewal may have landed between our read and write: re-read and retry a couple of times.
       for (let tries = 0; tries < 3; tries++) {
         let current: Lease;

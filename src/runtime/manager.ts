@@ -138,32 +138,37 @@ export class Lifecycle {
       await this.drain();
       leadership.abort();
     };
-    signal.addEventListener("abort", () => void drainThenRelease(), { once: true });
-    const elector = new LeaderElector({
-      kube: this.options.kube,
-      namespace: le.namespace,
-      name: le.name,
-      ...(le.identity ? { identity: le.identity } : {}),
-      ...le.timings,
-      // Work runs under the leadership's own signal too: whatever ends the term cancels it.
-      onStartedLeading: (term) => this.startWorkers(AbortSignal.any([workers.signal, term])),
-      onStoppedLeading: (reason) => {
-        this.setLeading(false);
-        if (reason === "lost") {
-          lost = true;
-          log.error("lost leadership; stopping");
-          workers.abort();
-          void queue.shutdown(0);
-        }
-      },
-      onNewLeader: (identity) => log.info("leader", { identity }),
-      onError: (err) => log.warn("leader election", { error: err }),
-    });
-    if (signal.aborted) leadership.abort();
+    const onAbort = (): void => void drainThenRelease();
     try {
+      signal.addEventListener("abort", onAbort, { once: true });
+      // Inside the try: the elector checks its timings and throws on bad ones, and the caches
+      // started before it must stop then too.
+      const elector = new LeaderElector({
+        kube: this.options.kube,
+        namespace: le.namespace,
+        name: le.name,
+        ...(le.identity ? { identity: le.identity } : {}),
+        ...le.timings,
+        // Work runs under the leadership's own signal too: whatever ends the term cancels it.
+        onStartedLeading: (term) => this.startWorkers(AbortSignal.any([workers.signal, term])),
+        onStoppedLeading: (reason) => {
+          this.setLeading(false);
+          if (reason === "lost") {
+            lost = true;
+            log.error("lost leadership; stopping");
+            workers.abort();
+            void queue.shutdown(0);
+          }
+        },
+        onNewLeader: (identity) => log.info("leader", { identity }),
+        onError: (err) => log.warn("leader election", { error: err }),
+      });
+      if (signal.aborted) leadership.abort();
       await elector.run(leadership.signal);
     } finally {
-      // Also when run() rejects (a callback threw): nothing may keep writing or watching.
+      // Also when run() rejects (a callback threw) or the elector could not be built: nothing may
+      // keep writing or watching.
+      signal.removeEventListener("abort", onAbort);
       workers.abort();
       await this.stop();
     }

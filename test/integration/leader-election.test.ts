@@ -216,11 +216,13 @@ describe("leader election on a real API server", function () {
     let partitioned = false;
     const refuse = (): Promise<never> =>
       Promise.reject(new Error("connect ECONNREFUSED (simulated partition)"));
-    const flaky: LeaseClient = {
-      get: (r, name, ns) => (partitioned ? refuse() : kube.get(r, name, ns)),
-      create: (obj) => (partitioned ? refuse() : kube.create(obj)),
-      replace: (obj) => (partitioned ? refuse() : kube.replace(obj)),
-    };
+    const flakyOf = (client: LeaseClient): LeaseClient => ({
+      get: (r, name, ns) => (partitioned ? refuse() : client.get(r, name, ns)),
+      create: (obj) => (partitioned ? refuse() : client.create(obj)),
+      replace: (obj) => (partitioned ? refuse() : client.replace(obj)),
+      withSignal: (signal) => flakyOf(client.withSignal(signal)),
+    });
+    const flaky = flakyOf(kube);
     const a = start("a", { client: flaky });
     await waitFor(() => a.elector.isLeader(), { message: "a to lead" });
     const b = start("b");

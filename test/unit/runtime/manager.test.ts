@@ -8,7 +8,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { expect } from "chai";
 import { KubeClient } from "../../../src/runtime/client.js";
 import type { Logger } from "../../../src/runtime/log.js";
-import { Lifecycle, type Caches } from "../../../src/runtime/manager.js";
+import { Lifecycle, type Caches, type LifecycleLeaderElection } from "../../../src/runtime/manager.js";
 import { WorkQueue } from "../../../src/runtime/queue.js";
 
 const quiet: Logger = {
@@ -56,9 +56,15 @@ function recordingCaches(trace: string[], syncError?: Error): Caches {
 
 function lifecycle(
   trace: string[],
-  overrides: { caches?: Caches; preflight?: () => Promise<void>; reconcileMs?: number } = {},
+  overrides: {
+    caches?: Caches;
+    preflight?: () => Promise<void>;
+    reconcileMs?: number;
+    leaderElection?: LifecycleLeaderElection;
+  } = {},
 ): Lifecycle {
   return new Lifecycle({
+    ...(overrides.leaderElection ? { leaderElection: overrides.leaderElection } : {}),
     kube: unusedClient(),
     caches: overrides.caches ?? recordingCaches(trace),
     queue: new WorkQueue({ workers: 2 }),
@@ -136,6 +142,22 @@ describe("Lifecycle (the runtime's start and stop)", () => {
     let error: unknown;
     await lc.run(new AbortController().signal).catch((err: unknown) => (error = err));
     expect(error).to.be.instanceOf(Error).with.property("message", "list namespaces: 403");
+    expect(trace).to.deep.equal(["preflight", "caches.start", "caches.waitForSync", "caches.stop"]);
+  });
+
+  it("stops its caches when the leader election cannot even be set up (timings that contradict)", async () => {
+    const trace: string[] = [];
+    const lc = lifecycle(trace, {
+      // A renew deadline longer than the lease: refused by the elector's constructor.
+      leaderElection: {
+        namespace: "ops",
+        name: "lease",
+        timings: { leaseDurationMs: 5_000, renewDeadlineMs: 10_000, retryPeriodMs: 1_000 },
+      },
+    });
+    let error: unknown;
+    await lc.run(new AbortController().signal).catch((err: unknown) => (error = err));
+    expect(error).to.be.instanceOf(Error);
     expect(trace).to.deep.equal(["preflight", "caches.start", "caches.waitForSync", "caches.stop"]);
   });
 
