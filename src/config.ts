@@ -8,6 +8,8 @@ import {
   DEFAULT_PROTECTED_NAMESPACES,
 } from "./api/constants.js";
 import { isNamespacePattern } from "./api/protected.js";
+import { MANAGER_DEFAULTS } from "./controller/manager.js";
+import { DEFAULT_WATCH_TIMEOUT_SECONDS } from "./runtime/informer.js";
 
 /** Validated settings. */
 export interface OperatorConfig {
@@ -48,13 +50,26 @@ interface Setting {
   readonly fallback: string;
 }
 
+/** A duration as the flags write it: "10m", "30s", "1h", or milliseconds ("1500ms"). */
+export function durationText(ms: number): string {
+  if (ms > 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms > 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms > 0 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
 /** Every setting, its environment variable and default (README's configuration table follows this). */
 export const SETTINGS: readonly Setting[] = [
-  { flag: "workers", env: "SWS_WORKERS", fallback: "4", help: "parallel reconciles" },
+  {
+    flag: "workers",
+    env: "SWS_WORKERS",
+    fallback: String(MANAGER_DEFAULTS.workers),
+    help: "parallel reconciles",
+  },
   {
     flag: "resync-period",
     env: "SWS_RESYNC_PERIOD",
-    fallback: "10m",
+    fallback: durationText(MANAGER_DEFAULTS.resyncPeriodMs),
     help: "full resync period (e.g. 30s, 10m, 0 = off)",
   },
   { flag: "log-level", env: "SWS_LOG_LEVEL", fallback: "info", help: "error | warn | info | debug" },
@@ -91,11 +106,16 @@ export const SETTINGS: readonly Setting[] = [
     help: "kubeconfig path (default: in-cluster or ~/.kube/config)",
   },
   { flag: "in-cluster", env: "SWS_IN_CLUSTER", fallback: "false", help: "use the pod's ServiceAccount" },
-  { flag: "watch-timeout", env: "SWS_WATCH_TIMEOUT", fallback: "5m", help: "server-side watch timeout" },
+  {
+    flag: "watch-timeout",
+    env: "SWS_WATCH_TIMEOUT",
+    fallback: durationText(DEFAULT_WATCH_TIMEOUT_SECONDS * 1000),
+    help: "server-side watch timeout",
+  },
   {
     flag: "shutdown-grace",
     env: "SWS_SHUTDOWN_GRACE",
-    fallback: "10s",
+    fallback: durationText(MANAGER_DEFAULTS.shutdownGraceMs),
     help: "time in-flight reconciles get on SIGTERM",
   },
   {

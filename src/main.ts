@@ -11,6 +11,7 @@ import { ConfigError, heapGrowthFlag, loadConfig, usage, type OperatorConfig } f
 import { Manager } from "./controller/manager.js";
 import { loadClusterAccess, type ClusterAccess, type KubeConfigSource } from "./runtime/kubeconfig.js";
 import { describeError } from "./runtime/errors.js";
+import { CONTROLLER_NAME } from "./api/constants.js";
 import { startHealthServer } from "./observability/health.js";
 import { createLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  const metrics = new Metrics({ leaseName: config.leaseName });
+  const metrics = new Metrics({ controller: CONTROLLER_NAME, leaseName: config.leaseName });
   const identity = `${hostname()}_${randomBytes(4).toString("hex")}`;
   const manager = new Manager({
     kc: await clusterAccessFor(config),

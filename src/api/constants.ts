@@ -15,6 +15,8 @@ export const FINALIZER = `${GROUP}/cleanup`;
 export const DEFAULT_OPERATOR_NAMESPACE = "secure-workspace-system";
 /** The leader-election Lease's name (and the metrics' `name` label) when none is given. */
 export const DEFAULT_LEASE_NAME = "secure-workspace-operator";
+/** The `controller` label of the operator's controller-runtime metrics (reconciles, work queue). */
+export const CONTROLLER_NAME = "secureworkspace";
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "secure-workspace-operator";

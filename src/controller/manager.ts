@@ -15,6 +15,7 @@ import {
   API_VERSION,
   KIND,
   REPORTING_CONTROLLER,
+  CONTROLLER_NAME,
 } from "../api/constants.js";
 import type { SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
@@ -49,8 +50,8 @@ function retryHintOf(err: unknown): RetryHint {
   };
 }
 
-/** The one owner of the manager's defaults (the flags in config.ts document the same values). */
-const DEFAULTS = {
+/** The one owner of the manager's defaults: config.ts's flags take theirs from here. */
+export const MANAGER_DEFAULTS = {
   workers: 4,
   resyncPeriodMs: 600_000,
   shutdownGraceMs: 10_000,
@@ -136,8 +137,8 @@ export class Manager {
       },
     });
     this.queue = new WorkQueue({
-      workers: options.workers ?? DEFAULTS.workers,
-      ...(metrics ? { onMetrics: metrics.queueSink("secureworkspace") } : {}),
+      workers: options.workers ?? MANAGER_DEFAULTS.workers,
+      ...(metrics ? { onMetrics: metrics.queueSink(CONTROLLER_NAME) } : {}),
       retryHint: retryHintOf,
       onError: (key, err) =>
         isAbortError(err)
@@ -161,7 +162,7 @@ export class Manager {
       cache: this.cache,
       mesh: new MeshDetector(this.kube),
       events,
-      operatorNamespace: options.operatorNamespace ?? DEFAULTS.operatorNamespace,
+      operatorNamespace: options.operatorNamespace ?? MANAGER_DEFAULTS.operatorNamespace,
       protectedNamespaces: options.protectedNamespaces ?? DEFAULT_PROTECTED_NAMESPACES,
       onReport: (r) => this.onReport(r),
     });
@@ -174,15 +175,15 @@ export class Manager {
       log: options.log,
       reconcile: (key, signal) => this.timedReconcile(key, signal),
       keys: () => this.workspaceKeys(),
-      workers: options.workers ?? DEFAULTS.workers,
-      resyncPeriodMs: options.resyncPeriodMs ?? DEFAULTS.resyncPeriodMs,
-      shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs,
+      workers: options.workers ?? MANAGER_DEFAULTS.workers,
+      resyncPeriodMs: options.resyncPeriodMs ?? MANAGER_DEFAULTS.resyncPeriodMs,
+      shutdownGraceMs: options.shutdownGraceMs ?? MANAGER_DEFAULTS.shutdownGraceMs,
       preflight: (signal) => this.checkIdentity(signal),
       ...(le?.enabled
         ? {
             leaderElection: {
-              namespace: options.operatorNamespace ?? DEFAULTS.operatorNamespace,
-              name: le.leaseName ?? DEFAULTS.leaseName,
+              namespace: options.operatorNamespace ?? MANAGER_DEFAULTS.operatorNamespace,
+              name: le.leaseName ?? MANAGER_DEFAULTS.leaseName,
               ...(le.identity ? { identity: le.identity } : {}),
               ...(le.timings ? { timings: le.timings } : {}),
             },

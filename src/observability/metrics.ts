@@ -23,10 +23,10 @@ const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10
 
 /** Options for {@link Metrics}; each default is given. */
 export interface MetricsOptions {
-  /** The `controller` label of the reconcile metrics, default "secureworkspace". */
-  readonly controller?: string;
-  /** The `name` label of leader_election_master_status (the Lease name), default "secure-workspace-operator". */
-  readonly leaseName?: string;
+  /** The `controller` label of the reconcile and queue metrics. */
+  readonly controller: string;
+  /** The `name` label of leader_election_master_status (the Lease name). */
+  readonly leaseName: string;
   /** Also collect Node.js process metrics (process_resident_memory_bytes, ...), default true. */
   readonly processMetrics?: boolean;
 }
@@ -74,10 +74,10 @@ export class Metrics {
   private readonly informerRestarts: Counter<"kind" | "reason">;
 
   /** Registers every metric; known label combinations start at 0 so dashboards see them before the first event. */
-  constructor(options: MetricsOptions = {}) {
+  constructor(options: MetricsOptions) {
     this.registry = new Registry();
-    this.controller = options.controller ?? "secureworkspace";
-    this.leaseName = options.leaseName ?? "secure-workspace-operator";
+    this.controller = options.controller;
+    this.leaseName = options.leaseName;
     const registers = [this.registry];
     this.reconcileTotal = new Counter({
       name: "controller_runtime_reconcile_total",

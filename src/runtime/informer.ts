@@ -77,6 +77,9 @@ export interface RestartInfo {
 export type InformerErrorPhase = "list" | "watch" | "handler" | "watchdog";
 
 /** An error of one informer; the original error is the `cause`. */
+/** The server-side watch timeout when none is given (client-go's reflector uses 5-10 min). */
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
+
 export class InformerError extends Error {
   /** `statusCode` is the HTTP status (or watch Status code) when the server sent one. */
   constructor(
@@ -254,7 +257,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** Nothing happens until {@link start}. */
   constructor(private readonly options: ResilientInformerOptions<T>) {
     this.watcher = new WatchStream(options.kc);
-    this.baseTimeoutSeconds = options.timeoutSeconds ?? 300;
+    this.baseTimeoutSeconds = options.timeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
     this.backoffBaseMs = options.backoff?.baseMs ?? 200;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
     this.watchdogSlackMs = options.watchdogSlackMs ?? 30_000;

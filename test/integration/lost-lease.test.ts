@@ -5,6 +5,7 @@
  * the witness: after the replica learnt it lost the Lease, the server received no write from it,
  * although most of the work was still to do. Nothing here asserts how fast anything was.
  */
+import { CONTROLLER_NAME, DEFAULT_LEASE_NAME } from "../../src/api/constants.js";
 import { expect } from "chai";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../src/api/constants.js";
 import { applyDefaults } from "../../src/api/defaults.js";
@@ -123,7 +124,11 @@ describe("a deposed leader stops writing (real API server, its audit log as witn
           lostLine(message, fields);
         },
       },
-      metrics: new Metrics({ processMetrics: false }),
+      metrics: new Metrics({
+        controller: CONTROLLER_NAME,
+        leaseName: DEFAULT_LEASE_NAME,
+        processMetrics: false,
+      }),
       workers: 2,
       resyncPeriodMs: 0,
       operatorNamespace: OPERATOR_NAMESPACE,

@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import {
   ConfigError,
+  durationText,
   HEAP_GROWING_PERCENT,
   heapGrowthFlag,
   loadConfig,
@@ -263,6 +264,21 @@ describe("usage", () => {
       expect(line)
         .to.include(s.env)
         .and.include(`(default ${s.fallback || "none"})`);
+    }
+  });
+});
+
+describe("durationText (how a default duration is shown in --help and README)", () => {
+  it("writes the largest whole unit, and parses back to the same milliseconds", () => {
+    for (const [ms, text] of [
+      [600_000, "10m"],
+      [10_000, "10s"],
+      [3_600_000, "1h"],
+      [1500, "1500ms"],
+      [0, "0ms"],
+    ] as const) {
+      expect(durationText(ms)).to.equal(text);
+      expect(parseDuration(text, "x")).to.equal(ms);
     }
   });
 });

@@ -3,6 +3,7 @@
  * bound to the least-privilege ClusterRole in config/rbac.yaml (never system:masters), so a
  * missing permission shows up as a 403 in the tests.
  */
+import { CONTROLLER_NAME, DEFAULT_LEASE_NAME } from "../../../src/api/constants.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -101,7 +102,11 @@ export async function startOperator(
   options: { workers?: number; resyncPeriodMs?: number } = {},
 ): Promise<RunningOperator> {
   const log = captureLog();
-  const metrics = new Metrics({ processMetrics: false });
+  const metrics = new Metrics({
+    controller: CONTROLLER_NAME,
+    leaseName: DEFAULT_LEASE_NAME,
+    processMetrics: false,
+  });
   const manager = new Manager({
     kc: await operatorKubeConfig(),
     log,

@@ -1,3 +1,4 @@
+import { CONTROLLER_NAME, DEFAULT_LEASE_NAME } from "../../../src/api/constants.js";
 import { expect } from "chai";
 import { Agent, request } from "node:http";
 import { startHealthServer, type HealthServer } from "../../../src/observability/health.js";
@@ -33,7 +34,11 @@ describe("health server", () => {
   let server: HealthServer | undefined;
   let live = true;
   let ready = false;
-  const metrics = new Metrics({ processMetrics: false });
+  const metrics = new Metrics({
+    controller: CONTROLLER_NAME,
+    leaseName: DEFAULT_LEASE_NAME,
+    processMetrics: false,
+  });
 
   beforeEach(async () => {
     live = true;

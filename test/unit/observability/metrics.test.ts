@@ -1,3 +1,4 @@
+import { CONTROLLER_NAME, DEFAULT_LEASE_NAME } from "../../../src/api/constants.js";
 import { expect } from "chai";
 import { WorkQueue } from "../../../src/runtime/queue.js";
 import { Metrics } from "../../../src/observability/metrics.js";
@@ -28,7 +29,7 @@ const EXPECTED_NAMES = [
 
 describe("Metrics", () => {
   it("renders every metric under controller-runtime's names after some observations", async () => {
-    const m = new Metrics();
+    const m = new Metrics({ controller: CONTROLLER_NAME, leaseName: DEFAULT_LEASE_NAME });
     const sink = m.queueSink("secureworkspace");
     sink.added();
     sink.depth(1);
@@ -54,7 +55,11 @@ describe("Metrics", () => {
   });
 
   it("exposes every reconcile result at zero before the first reconcile", async () => {
-    const text = await new Metrics({ processMetrics: false }).render();
+    const text = await new Metrics({
+      controller: CONTROLLER_NAME,
+      leaseName: DEFAULT_LEASE_NAME,
+      processMetrics: false,
+    }).render();
     for (const result of ["success", "error", "requeue", "requeue_after"]) {
       expect(
         sample(text, `controller_runtime_reconcile_total{controller="secureworkspace",result="${result}"}`),
@@ -67,7 +72,7 @@ describe("Metrics", () => {
   });
 
   it("counts an error reconcile in both the total and the error counter", async () => {
-    const m = new Metrics({ controller: "ws", processMetrics: false });
+    const m = new Metrics({ controller: "ws", leaseName: DEFAULT_LEASE_NAME, processMetrics: false });
     m.observeReconcile(0.1, "error");
     m.observeReconcile(0.3, "requeue_after");
     const text = await m.render();
@@ -84,15 +89,27 @@ describe("Metrics", () => {
   });
 
   it("keeps separate instances apart (each owns its registry)", async () => {
-    const a = new Metrics({ processMetrics: false });
-    const b = new Metrics({ processMetrics: false });
+    const a = new Metrics({
+      controller: CONTROLLER_NAME,
+      leaseName: DEFAULT_LEASE_NAME,
+      processMetrics: false,
+    });
+    const b = new Metrics({
+      controller: CONTROLLER_NAME,
+      leaseName: DEFAULT_LEASE_NAME,
+      processMetrics: false,
+    });
     a.setManagedObjects(3);
     expect(sample(await a.render(), "secureworkspace_managed_objects")).to.equal(3);
     expect(sample(await b.render(), "secureworkspace_managed_objects")).to.equal(0);
   });
 
   it("records a real work queue's adds, retries and durations through its sink", async () => {
-    const m = new Metrics({ processMetrics: false });
+    const m = new Metrics({
+      controller: CONTROLLER_NAME,
+      leaseName: DEFAULT_LEASE_NAME,
+      processMetrics: false,
+    });
     const queue = new WorkQueue({ workers: 1, baseDelayMs: 1, onMetrics: m.queueSink("q") });
     const stop = new AbortController();
     let runs = 0;
@@ -113,6 +130,9 @@ describe("Metrics", () => {
   });
 
   it("reports the Prometheus text content type", () => {
-    expect(new Metrics({ processMetrics: false }).contentType).to.match(/^text\/plain; version=0\.0\.4/);
+    expect(
+      new Metrics({ controller: CONTROLLER_NAME, leaseName: DEFAULT_LEASE_NAME, processMetrics: false })
+        .contentType,
+    ).to.match(/^text\/plain; version=0\.0\.4/);
   });
 });

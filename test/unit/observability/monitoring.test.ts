@@ -4,6 +4,7 @@
  * unit tests (rules.test.yaml) say, the dashboard's queries are valid PromQL, and every metric the
  * rules and the dashboard query is one src/observability/metrics.ts exports.
  */
+import { CONTROLLER_NAME, DEFAULT_LEASE_NAME } from "../../../src/api/constants.js";
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -71,7 +72,7 @@ function dashboardQueries(): { title: string; expr: string }[] {
 
 /** The names the registry exposes, histograms with their _bucket, _sum and _count series. */
 async function exportedNames(): Promise<Set<string>> {
-  const metrics = new Metrics();
+  const metrics = new Metrics({ controller: CONTROLLER_NAME, leaseName: DEFAULT_LEASE_NAME });
   const names = new Set<string>();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);
