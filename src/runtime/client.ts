@@ -378,7 +378,7 @@ export class KubeClient {
       status,
       reason,
       message,
-      seconds !== undefined ? { retryAfterSeconds: seconds } : {},
+      { verb: spec.verb, path: spec.path, ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}) },
     );
   }
 }

@@ -1,21 +1,27 @@
 /** Errors from the API server, with the Status reason and message kept for callers to branch on. */
 
-/** A non-2xx answer from the API server. */
+/** A non-2xx answer from the API server, with what was asked (verb, path) and what it said. */
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly statusCode: number,
     readonly reason: string,
     readonly serverMessage: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; verb?: string; path?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
     if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options?.verb !== undefined) this.verb = options.verb;
+    if (options?.path !== undefined) this.path = options.path;
   }
 
   /** The server's Retry-After (seconds), sent with 429 and some 5xx answers. */
   readonly retryAfterSeconds?: number;
+  /** The request's verb, e.g. "apply" (set by KubeClient). */
+  readonly verb?: string;
+  /** The request's path: resource, namespace and name (set by KubeClient). */
+  readonly path?: string;
 }
 
 /** No answer within a deadline (a request's timeout, a leader-election attempt's budget). */

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeClient } from "../../../src/runtime/client.js";
-import { isTransient, RequestError, TimeoutError } from "../../../src/runtime/errors.js";
+import { ApiError, isTransient, RequestError, TimeoutError } from "../../../src/runtime/errors.js";
 
 function clientFor(server: string, timeoutMs?: number): KubeClient {
   const kc = new KubeConfig();
@@ -42,6 +42,39 @@ async function closedPort(): Promise<number> {
 }
 
 describe("KubeClient errors without an answer", () => {
+  it("keeps the verb, path, code and the server's reason and message of a refused request", async () => {
+    silent = createServer((_req, res) => {
+      res.writeHead(403, { "Content-Type": "application/json" });
+      res.end(
+        JSON.stringify({
+          kind: "Status",
+          reason: "Forbidden",
+          message: 'configmaps "x" is forbidden',
+          code: 403,
+        }),
+      );
+    });
+    const server = silent;
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    const client = clientFor(`http://127.0.0.1:${String(port)}`);
+    const err = await failure(client.apply(configMap));
+    client.close();
+    expect(err).to.be.instanceOf(ApiError);
+    if (!(err instanceof ApiError)) return;
+    expect([err.verb, err.path, err.statusCode, err.reason, err.serverMessage]).to.deep.equal([
+      "apply",
+      "/api/v1/namespaces/ns/configmaps/x",
+      403,
+      "Forbidden",
+      'configmaps "x" is forbidden',
+    ]);
+    expect(err.message).to.equal(
+      'apply /api/v1/namespaces/ns/configmaps/x: 403 Forbidden: configmaps "x" is forbidden',
+    );
+    expect(isTransient(err)).to.equal(false);
+  });
+
   let silent: Server | undefined;
   afterEach(async () => {
     silent?.closeAllConnections();
