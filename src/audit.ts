@@ -4,14 +4,14 @@
  * summary line, JSON rows, Markdown, and OSCAL assessment-results (src/oscal.ts).
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import type { SecureWorkspace } from "./api/types.js";
+import { asSecureWorkspace, type SecureWorkspace } from "./api/types.js";
 import { derivedEvidence } from "./baseline/evidence.js";
 import { lastValue, UsageError, type ParsedArgs } from "./cli/args.js";
 import { FORMATS, STATES } from "./cli/specs.js";
 import { KubeClient } from "./runtime/client.js";
 import { resourceOfKind, RESOURCES } from "./api/resources.js";
 import { assessmentResults } from "./oscal.js";
-import { FIELD_MANAGER } from "./api/constants.js";
+import { API_VERSION, FIELD_MANAGER, KIND } from "./api/constants.js";
 
 /** One row of the report. */
 export interface AuditRow {
@@ -179,9 +179,11 @@ export async function audit(parsed: ParsedArgs, version: string): Promise<number
   const kube = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
   try {
     const list = await kube.list(resourceOfKind("SecureWorkspace"));
-    const all = (list.items as unknown as SecureWorkspace[]).sort((a, b) =>
-      a.metadata.name.localeCompare(b.metadata.name),
-    );
+    // List items carry no kind: the list's is theirs.
+    const all = list.items
+      .map((item) => asSecureWorkspace({ ...item, apiVersion: API_VERSION, kind: KIND }))
+      .filter((ws): ws is SecureWorkspace => ws !== undefined)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     const wanted = new Set(request.names);
     const workspaces = wanted.size === 0 ? all : all.filter((ws) => wanted.has(ws.metadata.name));
     const missing = request.names.filter((n) => !all.some((ws) => ws.metadata.name === n));

@@ -4,7 +4,7 @@
  */
 import { parseAllDocuments } from "yaml";
 import { API_VERSION, KIND } from "./constants.js";
-import type { SecureWorkspace } from "./types.js";
+import { asSecureWorkspace, type SecureWorkspace } from "./types.js";
 
 /** Input that is not a SecureWorkspace at all. */
 export class InputError extends Error {
@@ -38,7 +38,9 @@ export function parseWorkspaces(text: string, source: string): SecureWorkspace[]
       throw new InputError(`${where}: metadata.name is required`);
     if (typeof obj["spec"] !== "object" || obj["spec"] === null)
       throw new InputError(`${where}: spec is required`);
-    out.push(obj as unknown as SecureWorkspace);
+    const ws = asSecureWorkspace(obj);
+    if (!ws) throw new InputError(`${where}: not a SecureWorkspace`);
+    out.push(ws);
   });
   if (out.length === 0) throw new InputError(`${source}: no SecureWorkspace found`);
   return out;

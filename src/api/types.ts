@@ -6,6 +6,7 @@
  * every consumer that no longer fits. Only the object's envelope is written by hand below: metadata
  * is the API server's ObjectMeta, which the CRD does not describe.
  */
+import { API_VERSION, KIND } from "./constants.js";
 import type { SecureWorkspaceSpec, SecureWorkspaceStatus } from "./generated.js";
 
 export type {
@@ -67,4 +68,24 @@ export interface SecureWorkspace {
   metadata: ObjectMeta;
   spec: SecureWorkspaceSpec;
   status?: SecureWorkspaceStatus;
+}
+
+/**
+ * An object read from the API server (or a file) as a SecureWorkspace: its kind and apiVersion say
+ * so and it has a spec object; undefined otherwise. The rest is not re-checked here: the API server
+ * validated it against the CRD's schema, and the decision tolerates a malformed spec (it reports it).
+ * Objects of a list carry no kind: pass them with the list's kind set.
+ */
+export function asSecureWorkspace(obj: {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly [field: string]: unknown;
+}): SecureWorkspace | undefined {
+  const spec = obj["spec"];
+  const meta = obj["metadata"];
+  if (obj.kind !== KIND || obj.apiVersion !== API_VERSION) return undefined;
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) return undefined;
+  if (meta === null || typeof meta !== "object" || typeof (meta as { name?: unknown }).name !== "string")
+    return undefined;
+  return obj as unknown as SecureWorkspace; // checked above as far as the schema does not already
 }

@@ -10,7 +10,7 @@ import {
   RESERVED_NAME_PREFIX,
   WORKSPACE_LABEL,
 } from "../api/constants.js";
-import type { SecureWorkspace } from "../api/types.js";
+import { asSecureWorkspace, type SecureWorkspace } from "../api/types.js";
 import type { KubeClient, KubeObject } from "../runtime/client.js";
 import { NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../api/resources.js";
 import { collectionPath } from "../runtime/resources.js";
@@ -220,7 +220,8 @@ export class ClusterCache {
 
   /** A workspace from the cache. */
   workspace(name: string): SecureWorkspace | undefined {
-    return this.get("SecureWorkspace", undefined, name) as unknown as SecureWorkspace | undefined;
+    const obj = this.get("SecureWorkspace", undefined, name);
+    return obj ? asSecureWorkspace(obj) : undefined;
   }
 
   /** How many managed objects (namespaces included) the caches hold, for the managed-objects gauge. */

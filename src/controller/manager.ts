@@ -17,7 +17,7 @@ import {
   REPORTING_CONTROLLER,
   CONTROLLER_NAME,
 } from "../api/constants.js";
-import type { SecureWorkspace } from "../api/types.js";
+import { asSecureWorkspace, type SecureWorkspace } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { isAbortError, KubeClient, type KubeObject } from "../runtime/client.js";
 import { isTransient, retryAfterMs } from "../runtime/errors.js";
@@ -241,11 +241,13 @@ export class Manager {
 
   /** Maps a cache change to the workspace keys it concerns. */
   private route(kind: string, type: CacheEventType, obj: KubeObject, routine: boolean): void {
-    if (kind === "SecureWorkspace") return this.routeWorkspace(type, obj as unknown as SecureWorkspace);
+    if (kind === "SecureWorkspace") {
+      const ws = asSecureWorkspace(obj);
+      return ws ? this.routeWorkspace(type, ws) : undefined;
+    }
     const owner = obj.metadata.labels?.[WORKSPACE_LABEL];
-    // The echo of the owner's own write, or a status-only change, needs no pass of the owner (this
-    // halves reconciles during converge); other workspaces listing a namespace still hear of it
-    // (a release frees it for them).
+    // A status-only change (the quota controller filling in usage) needs no pass of the owner;
+    // other workspaces listing a namespace still hear of it (a release frees it for them).
     if (owner && !routine) this.queue.add(owner);
     // Someone else's object at one of the operator's names (it carries no workspace label), or one
     // that may widen access (a tenant's NetworkPolicy or RoleBinding): the workspace that holds
@@ -308,9 +310,7 @@ export class Manager {
       metrics.setManagedObjects(this.cache.managedCount());
       const all = this.cache.list("SecureWorkspace");
       const ready = all.filter((w) =>
-        (w["status"] as SecureWorkspace["status"])?.conditions?.some(
-          (c) => c.type === "Ready" && c.status === "True",
-        ),
+        asSecureWorkspace(w)?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
       ).length;
       metrics.setWorkspaces(ready, all.length - ready);
     }
