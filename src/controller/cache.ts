@@ -14,7 +14,7 @@ import { asSecureWorkspace, type SecureWorkspace } from "../api/types.js";
 import type { KubeClient, KubeObject } from "../runtime/client.js";
 import { NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../api/resources.js";
 import { collectionPath } from "../runtime/resources.js";
-import { objectKey, type ObservedObject } from "./diff.js";
+import type { ObservedObject } from "./diff.js";
 import { ResilientInformer, type RestartInfo } from "../runtime/informer.js";
 import type { ClusterAccess } from "../runtime/kubeconfig.js";
 import { StringPool } from "./intern.js";
@@ -115,14 +115,18 @@ export function keptOf(obj: KubeObject): KubeObject {
   };
 }
 
-/** Informers for workspaces, namespaces and each managed kind. */
+/** The informers' index of objects by their workspace label. */
+const BY_WORKSPACE = "workspace";
+
+function workspaceOf(obj: KubeObject): string[] {
+  const ws = obj.metadata.labels?.[WORKSPACE_LABEL];
+  return ws ? [ws] : [];
+}
+
+/** Informers for workspaces, namespaces and each managed kind (see ResilientInformer's indexers). */
 export class ClusterCache {
   private readonly informers = new Map<string, ResilientInformer<KubeObject>>();
-  private readonly byWorkspace = new Map<string, Map<string, KubeObject>>();
-  private readonly workspaceOfKey = new Map<string, string>();
   private readonly listeners: CacheListener[] = [];
-  /** Objects of the posture kinds by kind, then namespace, then name (references into the stores). */
-  private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
   /** Equal strings of cached objects are shared (see intern.ts: a third of the live heap otherwise). */
   private readonly strings = new StringPool();
 
@@ -195,9 +199,6 @@ export class ClusterCache {
   async stop(): Promise<void> {
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.informers.clear();
-    this.byWorkspace.clear();
-    this.workspaceOfKey.clear();
-    this.byNamespace.clear();
   }
 
   /** One object from the cache (apiVersion and kind set). */
@@ -210,7 +211,7 @@ export class ClusterCache {
 
   /** Every object of a posture kind (see POSTURE_KINDS) in a namespace, the operator's own included. */
   inNamespace(kind: string, namespace: string): KubeObject[] {
-    return [...(this.byNamespace.get(kind)?.get(namespace)?.values() ?? [])].map((o) => this.stamp(kind, o));
+    return (this.informers.get(kind)?.list(namespace) ?? []).map((o) => this.stamp(kind, o));
   }
 
   /** Every cached object of a kind. */
@@ -227,57 +228,27 @@ export class ClusterCache {
   /** How many managed objects (namespaces included) the caches hold, for the managed-objects gauge. */
   managedCount(): number {
     let n = 0;
-    for (const objects of this.byWorkspace.values()) n += objects.size;
+    for (const kind of ["Namespace", ...NAMESPACED_MANAGED_KINDS])
+      n += this.informers.get(kind)?.indexedCount(BY_WORKSPACE) ?? 0;
     return n;
   }
 
   /** Namespaces labelled as owned by this workspace. */
   ownedNamespaces(workspace: string): KubeObject[] {
-    return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter((o) => o.kind === "Namespace");
+    return this.informers.get("Namespace")?.byIndex(BY_WORKSPACE, workspace) ?? [];
   }
 
   /** Every managed namespaced object labelled with this workspace. */
   managedBy(workspace: string): ObservedObject[] {
-    return [...(this.byWorkspace.get(workspace)?.values() ?? [])].filter((o) => o.kind !== "Namespace");
+    return NAMESPACED_MANAGED_KINDS.flatMap(
+      (kind) => this.informers.get(kind)?.byIndex(BY_WORKSPACE, workspace) ?? [],
+    );
   }
 
   private stamp(kind: string, obj: KubeObject): KubeObject {
     if (obj.kind && obj.apiVersion) return obj;
     const r = resourceOfKind(kind);
     return { ...obj, apiVersion: r.apiVersion, kind: r.kind };
-  }
-
-  private index(kind: string, type: CacheEventType, obj: KubeObject): void {
-    const key = objectKey(kind, obj.metadata.namespace, obj.metadata.name);
-    // Drop the old entry first: the workspace label may have changed.
-    const previous = this.workspaceOfKey.get(key);
-    if (previous !== undefined) {
-      const objects = this.byWorkspace.get(previous);
-      if (objects?.delete(key) && objects.size === 0) this.byWorkspace.delete(previous);
-      this.workspaceOfKey.delete(key);
-    }
-    const ws = obj.metadata.labels?.[WORKSPACE_LABEL];
-    if (type === "delete" || !ws) return;
-    this.workspaceOfKey.set(key, ws);
-    let objects = this.byWorkspace.get(ws);
-    if (!objects) {
-      objects = new Map<string, KubeObject>();
-      this.byWorkspace.set(ws, objects);
-    }
-    objects.set(key, this.stamp(kind, obj));
-  }
-
-  private indexNamespace(kind: string, type: CacheEventType, obj: KubeObject): void {
-    const ns = obj.metadata.namespace ?? "";
-    let kinds = this.byNamespace.get(kind);
-    if (!kinds) this.byNamespace.set(kind, (kinds = new Map<string, Map<string, KubeObject>>()));
-    let objects = kinds.get(ns);
-    if (type === "delete") {
-      if (objects?.delete(obj.metadata.name) && objects.size === 0) kinds.delete(ns);
-      return;
-    }
-    if (!objects) kinds.set(ns, (objects = new Map<string, KubeObject>()));
-    objects.set(obj.metadata.name, obj);
   }
 
   private async startKind(kind: string, labelSelector?: string): Promise<void> {
@@ -308,13 +279,12 @@ export class ClusterCache {
             : keptOf(withoutManagedFields(obj));
         return this.strings.internDeep(kept);
       },
+      // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan. The
+      // label is only an index (ownership is a uid, see diff.ts ownedBy).
+      ...(kind === "SecureWorkspace" ? {} : { indexers: { [BY_WORKSPACE]: workspaceOf } }),
     });
-    // Namespaces are indexed too, so a workspace finds the namespaces it owns without a scan.
-    const managed = kind === "Namespace" || (NAMESPACED_MANAGED_KINDS as readonly string[]).includes(kind);
     for (const type of ["add", "update", "delete"] as const) {
       informer.on(type, (obj: KubeObject, previous?: KubeObject) => {
-        if (managed) this.index(kind, type, obj);
-        if (POSTURE_KINDS.includes(kind)) this.indexNamespace(kind, type, obj);
         const routine = previous !== undefined && onlyStatusChanged(previous, obj);
         for (const listener of this.listeners) listener(kind, type, obj, routine);
       });

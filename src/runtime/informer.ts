@@ -56,6 +56,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * metadata.managedFields, which the operator never reads and which dominates an object's size.
    */
   readonly transform?: (obj: T) => T;
+  /**
+   * Secondary indexes, as client-go's Indexers: name → the values an object is filed under (none:
+   * not in that index). Kept with the cache (before handlers run); read with {@link ResilientInformer.byIndex}.
+   */
+  readonly indexers?: Readonly<Record<string, (obj: T) => readonly string[]>>;
 }
 
 /** Why the informer restarted its list/watch. */
@@ -218,6 +223,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly watcher: WatchStream;
   /** namespace ("" for cluster-scoped) → name → object. */
   private objects = new Map<string, Map<string, T>>();
+  /** index name → value → "namespace/name" → object (see ResilientInformerOptions.indexers). */
+  private readonly indexes = new Map<string, Map<string, Map<string, T>>>();
   /** Where the next watch resumes; undefined means "list first". */
   private resourceVersion: string | undefined;
   private readonly handlers: {
@@ -290,6 +297,18 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** An object from the cache; omit `namespace` for cluster-scoped objects. */
   get(name: string, namespace?: string): T | undefined {
     return this.objects.get(namespace ?? "")?.get(name);
+  }
+
+  /** The cached objects filed under `value` in the index `indexName` (see `indexers`). */
+  byIndex(indexName: string, value: string): T[] {
+    return [...(this.indexes.get(indexName)?.get(value)?.values() ?? [])];
+  }
+
+  /** How many objects the index `indexName` files under any value. */
+  indexedCount(indexName: string): number {
+    let n = 0;
+    for (const objects of this.indexes.get(indexName)?.values() ?? []) n += objects.size;
+    return n;
   }
 
   /** Every cached object, or those of one namespace. */
@@ -457,6 +476,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     } while (continueToken);
     const { fresh, added, updated, deleted } = this.compare(items);
     this.objects = fresh;
+    this.rebuildIndexes();
     this.resourceVersion = resourceVersion;
     this.lastActivity = Date.now();
     for (const obj of deleted) this.emit("delete", obj);
@@ -620,8 +640,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (rv !== undefined) this.resourceVersion = rv;
     if (type === "DELETED") {
       const byName = this.objects.get(namespace);
-      if (!byName?.delete(name)) return;
+      const stored = byName?.get(name);
+      if (!byName || !stored) return;
+      byName.delete(name);
       if (byName.size === 0) this.objects.delete(namespace);
+      this.removeFromIndexes(stored);
       this.emit("delete", typed);
       return;
     }
@@ -629,8 +652,43 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (!byName) this.objects.set(namespace, (byName = new Map<string, T>()));
     const previous = byName.get(name);
     byName.set(name, typed);
+    if (previous) this.removeFromIndexes(previous);
+    this.fileInIndexes(typed);
     if (!previous) this.emit("add", typed);
     else if (!sameVersion(previous, typed)) this.emit("update", typed, previous);
+  }
+
+  private rebuildIndexes(): void {
+    this.indexes.clear();
+    for (const byName of this.objects.values()) for (const obj of byName.values()) this.fileInIndexes(obj);
+  }
+
+  private fileInIndexes(obj: T): void {
+    const indexers = this.options.indexers;
+    if (!indexers) return;
+    const key = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+    for (const [indexName, valuesOf] of Object.entries(indexers)) {
+      for (const value of valuesOf(obj)) {
+        let index = this.indexes.get(indexName);
+        if (!index) this.indexes.set(indexName, (index = new Map<string, Map<string, T>>()));
+        let objects = index.get(value);
+        if (!objects) index.set(value, (objects = new Map<string, T>()));
+        objects.set(key, obj);
+      }
+    }
+  }
+
+  private removeFromIndexes(obj: T): void {
+    const indexers = this.options.indexers;
+    if (!indexers) return;
+    const key = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+    for (const [indexName, valuesOf] of Object.entries(indexers)) {
+      const index = this.indexes.get(indexName);
+      for (const value of valuesOf(obj)) {
+        const objects = index?.get(value);
+        if (objects?.delete(key) && objects.size === 0) index?.delete(value);
+      }
+    }
   }
 
   private emit(event: "add" | "update" | "delete", obj: T, previous?: T): void;

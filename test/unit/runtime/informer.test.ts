@@ -138,7 +138,10 @@ describe("ResilientInformer against a fake watch endpoint", () => {
     listFn: (
       continueToken?: string,
     ) => KubernetesListObject<V1ConfigMap> | Promise<KubernetesListObject<V1ConfigMap>>,
-    extra: { labelSelector?: string } = {},
+    extra: {
+      labelSelector?: string;
+      indexers?: Readonly<Record<string, (obj: V1ConfigMap) => readonly string[]>>;
+    } = {},
   ) {
     informer = new ResilientInformer<V1ConfigMap>({
       kc: kubeConfig(),
@@ -221,6 +224,48 @@ describe("ResilientInformer against a fake watch endpoint", () => {
     // The re-watch resumes from the bookmark, without a relist.
     expect(watchUrls[1]?.searchParams.get("resourceVersion")).to.equal("9");
     expect(errors.map((e) => e.phase)).to.deep.equal(["handler", "handler"]);
+  });
+
+  it("keeps its indexes with the cache: filed on add, moved when the value changes, gone on delete and relist", async () => {
+    let lastWatch: ServerResponse | undefined;
+    script = (_req, res) => {
+      res.writeHead(200);
+      lastWatch = res;
+    };
+    const team = (name: string, rv: string, value?: string): V1ConfigMap => ({
+      ...configMap(name, rv),
+      metadata: { name, namespace: "ns", resourceVersion: rv, ...(value ? { labels: { team: value } } : {}) },
+    });
+    let lists = 0;
+    const inf = make(
+      () =>
+        ++lists === 1
+          ? listOf([team("a", "1", "red"), team("b", "1")], "1")
+          : listOf([team("d", "9", "red")], "9"),
+      { indexers: { team: (o) => (o.metadata?.labels?.["team"] ? [o.metadata.labels["team"]] : []) } },
+    );
+    const names = (value: string): string[] =>
+      inf
+        .byIndex("team", value)
+        .map((o) => o.metadata?.name ?? "")
+        .sort();
+    await inf.start();
+    await inf.waitForSync(AbortSignal.timeout(30_000));
+    expect(names("red")).to.deep.equal(["a"]);
+    expect(inf.indexedCount("team")).to.equal(1);
+
+    const res = await waitFor(() => lastWatch, { message: "the watch" });
+    send(res, "MODIFIED", team("a", "2", "blue"));
+    send(res, "ADDED", team("c", "3", "red"));
+    send(res, "DELETED", team("c", "4", "red"));
+    send(res, "ADDED", team("e", "5", "red"));
+    await waitFor(() => inf.get("e", "ns"), { message: "the last event" });
+    expect([names("red"), names("blue"), inf.indexedCount("team")]).to.deep.equal([["e"], ["a"], 2]);
+
+    send(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
+    res.end();
+    await waitFor(() => (lists >= 2 && inf.get("d", "ns") ? true : undefined), { message: "the relist" });
+    expect([names("red"), names("blue"), inf.indexedCount("team")]).to.deep.equal([["d"], [], 1]);
   });
 
   it("restarts a silent watch through the watchdog", async () => {
