@@ -11,8 +11,3 @@ export interface Problem {
    */
   readonly stopsRules?: true;
 }
-
-/** Renders problems one per line: `spec.namespaces[1].name: must be a DNS-1123 label`. */
-export function formatProblems(problems: readonly Problem[]): string {
-  return problems.map((p) => `${p.path}: ${p.message}`).join("\n");
-}

@@ -44,11 +44,6 @@ export const NAMESPACED_MANAGED_KINDS = [
 /** One of {@link NAMESPACED_MANAGED_KINDS}. */
 export type ManagedKind = (typeof NAMESPACED_MANAGED_KINDS)[number];
 
-/** The resource type of a kind; throws for a kind outside {@link RESOURCES}. */
-export function resourceOf(apiVersion: string, kind: string): ResourceType {
-  return RESOURCES.of(apiVersion, kind);
-}
-
 /** The resource type of a kind by name alone (kinds are unique in {@link RESOURCES}). */
 export function resourceOfKind(kind: string): ResourceType {
   return RESOURCES.ofKind(kind);

@@ -25,11 +25,6 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)$/;
 
-/** Whether a string is a Kubernetes resource quantity ("500m", "2Gi", "1e3"), as the API server parses them. */
-export function isQuantity(value: string): boolean {
-  return parseExactQuantity(value) !== undefined;
-}
-
 /**
  * Why a string is not a CIDR the API server accepts in a NetworkPolicy ipBlock, or undefined.
  * Beyond syntax the server refuses leading zeros, IPv4-mapped IPv6 addresses and bits set
@@ -53,11 +48,6 @@ export function cidrProblem(value: string): string | undefined {
   const host = (1n << BigInt(width - Number(prefix))) - 1n;
   if ((bits & host) !== 0n) return `"${value}" has bits set beyond its prefix length ${prefix}`;
   return undefined;
-}
-
-/** Whether a string is a CIDR the API server accepts (see cidrProblem). */
-export function isCidr(value: string): boolean {
-  return cidrProblem(value) === undefined;
 }
 
 /** Whether a string is a DNS-1123 label (a namespace name). */

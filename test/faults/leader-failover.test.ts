@@ -10,7 +10,7 @@
 import { expect } from "chai";
 import type { KubeObject } from "../../src/runtime/client.js";
 import type { TestKubeClient } from "../support/test-client.js";
-import { resourceOf } from "../../src/api/resources.js";
+import { RESOURCES } from "../../src/api/resources.js";
 import { installIstioCrds } from "../integration/support/istio.js";
 import {
   adminClient,
@@ -38,7 +38,7 @@ import {
   waitForProgress,
 } from "./support/trials.js";
 
-const LEASE = resourceOf("coordination.k8s.io/v1", "Lease");
+const LEASE = RESOURCES.of("coordination.k8s.io/v1", "Lease");
 const LEASE_NAME = "secure-workspace-operator";
 /** Verbs of the operator's request metric that change workspaces or their objects. */
 const WRITE_VERBS = ["apply", "apply-status", "patch", "delete"];

@@ -13,13 +13,13 @@ import {
 } from "../../src/runtime/leader-election.js";
 import { TestKubeClient } from "../support/test-client.js";
 import { isNotFound } from "../../src/runtime/errors.js";
-import { resourceOf, RESOURCES } from "../../src/api/resources.js";
+import { RESOURCES } from "../../src/api/resources.js";
 import { adminKubeConfig } from "../harness/test-env.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { FIELD_MANAGER } from "../../src/api/constants.js";
 
-const LEASE = resourceOf("coordination.k8s.io/v1", "Lease");
-const NAMESPACE = resourceOf("v1", "Namespace");
+const LEASE = RESOURCES.of("coordination.k8s.io/v1", "Lease");
+const NAMESPACE = RESOURCES.of("v1", "Namespace");
 /** Short timings so hand-overs take seconds; the ratios are client-go's constraints. */
 const TIMINGS = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 } as const;
 

@@ -15,7 +15,7 @@ import { Manager } from "../../src/controller/manager.js";
 import type { KubeObject } from "../../src/runtime/client.js";
 import type { TestKubeClient } from "../support/test-client.js";
 import { isConflict, isNotFound } from "../../src/runtime/errors.js";
-import { resourceOf, resourceOfKind } from "../../src/api/resources.js";
+import { RESOURCES, resourceOfKind } from "../../src/api/resources.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import type { AuditedWrite, LocalCluster } from "../harness/local-cluster.js";
 import { OPERATOR_USER } from "../harness/root-hooks.js";
@@ -31,7 +31,7 @@ import {
 } from "./support/operator.js";
 import { SWS, workspace } from "./support/workspaces.js";
 
-const LEASE = resourceOf("coordination.k8s.io/v1", "Lease");
+const LEASE = RESOURCES.of("coordination.k8s.io/v1", "Lease");
 const LEASE_NAME = "sws-e2e-lost-lease";
 const NAMESPACES_PER_WORKSPACE = 60;
 const WORKSPACES = ["lost-lease-a", "lost-lease-b"];

@@ -9,7 +9,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { applyDefaults } from "../../../src/api/defaults.js";
-import { formatProblems } from "../../../src/api/problems.js";
 import { checkSchema, loadCrdSchema, type SchemaNode } from "../../../src/api/schema.js";
 import type { SecureWorkspaceSpec } from "../../../src/api/types.js";
 import { asJson, type Json, type JsonObject, validSpec } from "../../support/arbitraries.js";
@@ -61,7 +60,8 @@ function valueAt(value: Json | undefined, keys: readonly string[]): Json | undef
 /** applyDefaults of a spec's JSON, once the CRD's schema vouched for its shape. */
 function resolve(spec: Json): Json {
   const problems = checkSchema(spec, specSchemaOf(loadCrdSchema()), "spec");
-  if (problems.length > 0) throw new Error(`not a spec: ${formatProblems(problems)}`);
+  if (problems.length > 0)
+    throw new Error(`not a spec: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
   return asJson(applyDefaults(spec as unknown as SecureWorkspaceSpec));
 }
 

@@ -13,14 +13,16 @@ import {
   broadGroupProblem,
   cidrProblem,
   GUARDRAIL_VALUES,
-  isCidr,
   isDns1123Label,
   isLabelKey,
   isLabelValue,
-  isQuantity,
   validateSpec,
 } from "../../../src/api/validation.js";
+import { parseExactQuantity } from "../../../src/api/quantity.js";
 import { validSpec } from "../../support/arbitraries.js";
+
+const isCidr = (value: string): boolean => cidrProblem(value) === undefined;
+const isQuantity = (value: string): boolean => parseExactQuantity(value) !== undefined;
 
 /** A spec with one ordinary namespace plus whatever the test adds. */
 const withNamespace = (extra: Omit<SecureWorkspaceSpec, "namespaces">): SecureWorkspaceSpec => ({
