@@ -21,7 +21,7 @@ describe("bench: the operator's node flags as deployed", () => {
 
   it("config/deployment.yaml and the Helm chart set the same NODE_OPTIONS", () => {
     const flags = deployedNodeOptions();
-    expect(flags).to.deep.equal(["--max-semi-space-size=8"]);
+    expect(flags).to.deep.equal(["--max-semi-space-size=4"]);
     const chart = readFileSync(
       path.join(repoRoot(), "config", "helm", "secure-workspace-operator", "templates", "deployment.yaml"),
       "utf8",
