@@ -380,6 +380,102 @@ describe("trust boundary: attacks on the operator (real API server, operator's o
       await deleteWorkspace(admin, "tb-decoy");
     });
 
+    it("keeps its hands off a quota and limits at its names that another controller or another workspace claims", async () => {
+      // What the cache keeps of such objects is only their identity and marks (keptOf): the report
+      // must still name them and their owner, and they must stay untouched.
+      const ns = "tb-decoy-quota";
+      await createIfAbsent(admin, {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: ns, labels: { [ADOPT_LABEL]: "tb-decoy-quota" } },
+      });
+      // A generous quota controlled by a ConfigMap, and limits claiming another, real workspace as
+      // controller (a forgery: ownership is the uid, not the kind). Real owners, so the garbage
+      // collector leaves both in place.
+      const cm = await admin.apply({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "someone", namespace: ns },
+      });
+      await author.apply(workspace("tb-decoy-other", { namespaces: [{ name: "tb-decoy-other" }] }));
+      const other = await waitReady(admin, "tb-decoy-other");
+      await createIfAbsent(admin, {
+        apiVersion: "v1",
+        kind: "ResourceQuota",
+        metadata: {
+          name: NAMES.quota,
+          namespace: ns,
+          ownerReferences: [
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              name: "someone",
+              uid: cm.metadata.uid ?? "",
+              controller: true,
+            },
+          ],
+        },
+        spec: { hard: { pods: "100000" } },
+      });
+      await createIfAbsent(admin, {
+        apiVersion: "v1",
+        kind: "LimitRange",
+        metadata: {
+          name: NAMES.limits,
+          namespace: ns,
+          ownerReferences: [
+            {
+              apiVersion: "secureworkspace.io/v1alpha1",
+              kind: "SecureWorkspace",
+              name: "tb-decoy-other",
+              uid: other.metadata.uid ?? "",
+              controller: true,
+            },
+          ],
+        },
+        spec: { limits: [{ type: "Container", default: { cpu: "64" } }] },
+      });
+      const quota = await getObject(admin, "ResourceQuota", ns, NAMES.quota);
+      const limits = await getObject(admin, "LimitRange", ns, NAMES.limits);
+      await author.apply(
+        workspace("tb-decoy-quota", {
+          namespaces: [{ name: ns }],
+          resourceQuota: { hard: { pods: "10" } },
+          limitRange: { default: { cpu: "500m" } },
+        }),
+      );
+      const ws = await waitForStatus(
+        admin,
+        "tb-decoy-quota",
+        (w) =>
+          (condition(w, "QuotaEnforced")?.message ?? "").includes("ResourceQuota") &&
+          (condition(w, "QuotaEnforced")?.message ?? "").includes("LimitRange"),
+        "the quota and limits reported",
+      );
+      const message = condition(ws, "QuotaEnforced")?.message ?? "";
+      expect(message).to.contain(`${ns}/ResourceQuota/${NAMES.quota}`).and.contain("ConfigMap/someone");
+      expect(message)
+        .to.contain(`${ns}/LimitRange/${NAMES.limits}`)
+        .and.contain(`SecureWorkspace/tb-decoy-other (uid ${other.metadata.uid ?? ""})`);
+      expect(condition(ws, "Ready")).to.include({ status: "False", reason: "ForeignObjectConflict" });
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await getObject(admin, "ResourceQuota", ns, NAMES.quota))?.metadata.resourceVersion).to.equal(
+        quota?.metadata.resourceVersion,
+      );
+      expect((await getObject(admin, "LimitRange", ns, NAMES.limits))?.metadata.resourceVersion).to.equal(
+        limits?.metadata.resourceVersion,
+      );
+
+      // The legitimate way out still works: once they are gone the operator writes its own.
+      await admin.delete(resourceOfKind("ResourceQuota"), NAMES.quota, ns);
+      await admin.delete(resourceOfKind("LimitRange"), NAMES.limits, ns);
+      await waitReady(admin, "tb-decoy-quota");
+      const own = await getObject(admin, "ResourceQuota", ns, NAMES.quota);
+      expect(own?.["spec"]).to.deep.include({ hard: { pods: "10" } });
+      await deleteWorkspace(admin, "tb-decoy-quota");
+      await deleteWorkspace(admin, "tb-decoy-other");
+    });
+
     it("leaves an object that only carries a forged workspace label alone (not pruned), and reports what it opens", async () => {
       await author.apply(workspace("tb-forged", { namespaces: [{ name: "tb-forged" }] }));
       await waitReady(admin, "tb-forged");
