@@ -14,7 +14,7 @@ import { asSecureWorkspace, type SecureWorkspace } from "../api/types.js";
 import type { KubeClient, KubeObject } from "../runtime/client.js";
 import { NAMESPACED_MANAGED_KINDS, resourceOfKind, type ManagedKind } from "../api/resources.js";
 import { collectionPath } from "../runtime/resources.js";
-import type { ObservedObject } from "./diff.js";
+import { controllerOf, type ObservedObject } from "./diff.js";
 import { ResilientInformer, type RestartInfo } from "../runtime/informer.js";
 import type { ClusterAccess } from "../runtime/kubeconfig.js";
 import { StringPool } from "./intern.js";
@@ -66,24 +66,6 @@ export const POSTURE_KINDS: readonly string[] = [
 ];
 
 /**
- * Whether an object names a SecureWorkspace as its controller: the only objects at the operator's
- * names that can be a workspace's own (diff.ts ownedBy compares the uid; a label proves nothing).
- */
-function controlledByAWorkspace(meta: KubeObject["metadata"]): boolean {
-  const refs = meta["ownerReferences"];
-  return (
-    Array.isArray(refs) &&
-    refs.some(
-      (ref: unknown) =>
-        ref !== null &&
-        typeof ref === "object" &&
-        (ref as { controller?: unknown }).controller === true &&
-        (ref as { kind?: unknown }).kind === KIND,
-    )
-  );
-}
-
-/**
  * What the cache keeps of an object of a managed kind. The operator's own objects (its label, or
  * at a name reserved to it, `sws-*`, with a SecureWorkspace as controller) are kept whole: their
  * fields are compared with the baseline. Someone else's object at a reserved name is never taken
@@ -95,7 +77,7 @@ function controlledByAWorkspace(meta: KubeObject["metadata"]): boolean {
 export function keptOf(obj: KubeObject): KubeObject {
   const meta = obj.metadata;
   const reserved = meta.name.startsWith(RESERVED_NAME_PREFIX);
-  if (meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE || (reserved && controlledByAWorkspace(meta)))
+  if (meta.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE || (reserved && controllerOf(obj)?.kind === KIND))
     return obj;
   const identity = {
     name: meta.name,

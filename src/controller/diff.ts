@@ -78,7 +78,9 @@ export interface Plan {
 }
 
 /** The controller ownerReference of an observed object, if any. */
-function controllerOf(obj: ObservedObject): { kind?: string; name?: string; uid?: string } | undefined {
+export function controllerOf(
+  obj: ObservedObject,
+): { kind?: string; name?: string; uid?: string } | undefined {
   const refs = obj.metadata?.ownerReferences;
   if (!Array.isArray(refs)) return undefined;
   for (const ref of refs as unknown[]) {
