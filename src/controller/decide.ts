@@ -174,6 +174,11 @@ export interface EventSpec {
 export interface WorkspaceRef {
   readonly name: string;
   readonly uid?: string;
+  /**
+   * The version the decision was made from: the status write's precondition. A cache that has not
+   * yet seen the operator's own last status write must not overwrite it (see `restatus`).
+   */
+  readonly resourceVersion?: string;
 }
 
 /** One object write of an enforcing pass, as it goes on the wire. */
@@ -252,6 +257,8 @@ export interface InvalidDecision {
   readonly finalizer?: KubeObject;
   /** The status to write; undefined when the stored one is already equal. */
   readonly status?: SecureWorkspaceStatus;
+  /** What the status is computed from (for `restatus`). */
+  readonly statusInput: ReconcileOutcome;
 }
 
 /** Audit mode: nothing written into namespaces; what differs is reported. */
@@ -262,6 +269,8 @@ export interface AuditDecision {
   /** What differs from the baseline and is left alone (prunes shown as drift). */
   readonly pending: readonly PlannedApply[];
   readonly status?: SecureWorkspaceStatus;
+  /** What the status is computed from (for `restatus`). */
+  readonly statusInput: ReconcileOutcome;
   readonly events: readonly EventSpec[];
   readonly requeueAfterMs?: number;
 }
@@ -285,6 +294,8 @@ export interface EnforceDecision {
   readonly planEvents: readonly EventSpec[];
   /** The status when every write takes effect; undefined when the stored one is already equal. */
   readonly status?: SecureWorkspaceStatus;
+  /** What that status is computed from (for `restatus`). */
+  readonly statusInput: ReconcileOutcome;
   /** The Events when every write takes effect (planEvents and any problem Event). */
   readonly events: readonly EventSpec[];
   /** The drift corrected when every write takes effect, in plan order. */
@@ -304,23 +315,38 @@ export function decide(snapshot: Snapshot, config: DecideConfig): Decision {
       return { mode: "absent", workspace: { name: reading.name } };
     case "deleting":
       return finalize(reading.object, snapshot);
-    case "invalid":
+    case "invalid": {
+      const statusInput = { ...outcomeBase(reading.object, snapshot.now), invalid: reading.problems };
       return {
         mode: "invalid",
         workspace: refOf(reading.object),
         ...finalizerStep(reading.object),
-        ...statusStep(
-          reading.object.status,
-          computeStatus({ ...outcomeBase(reading.object, snapshot.now), invalid: reading.problems }),
-        ),
+        ...statusStep(reading.object.status, computeStatus(statusInput)),
+        statusInput,
       };
+    }
     case "valid":
       return converge(reading.object, reading.spec, reading.desired, snapshot, config);
   }
 }
 
 function refOf(ws: SecureWorkspace): WorkspaceRef {
-  return { name: ws.metadata.name, ...(ws.metadata.uid ? { uid: ws.metadata.uid } : {}) };
+  const { name, uid, resourceVersion } = ws.metadata;
+  return { name, ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
+}
+
+/**
+ * The status to write when the stored one turns out to be `stored` rather than what the snapshot
+ * held (the status write's precondition failed: the cache had not yet seen the last status write,
+ * or someone wrote status meanwhile). Recomputed from the same input with the stored status as
+ * the previous one, so what status remembers (the driftCorrections total, transition times) is
+ * added to, never overwritten; undefined when `stored` is already equal. Pure.
+ */
+export function restatus(
+  input: ReconcileOutcome,
+  stored: SecureWorkspaceStatus | undefined,
+): SecureWorkspaceStatus | undefined {
+  return statusStep(stored, computeStatus({ ...input, previous: stored })).status;
 }
 
 function workspaceStub(ws: SecureWorkspace, extra: Record<string, unknown> = {}): KubeObject {
@@ -549,12 +575,14 @@ function converge(
 
   if (audit) {
     const pending = [...thePlan.apply, ...thePlan.prune.map(pruneAsDrift)];
-    const status = computeStatus({ ...outcome, pending });
+    const statusInput: ReconcileOutcome = { ...outcome, pending };
+    const status = computeStatus(statusInput);
     return {
       mode: "audit",
       ...common,
       pending,
       ...statusStep(ws.status, status),
+      statusInput,
       events: [...planEvents, ...problemEvent(ws.status, thePlan.foreign.map(foreignMessage), status)],
     };
   }
@@ -568,7 +596,7 @@ function converge(
         : {};
     return { planned: a, body: withAdoptionPrecondition(a.object, holding), ...create };
   };
-  const decision: Omit<EnforceDecision, "status" | "events" | "corrected"> = {
+  const decision: Omit<EnforceDecision, "status" | "statusInput" | "events" | "corrected"> = {
     mode: "enforce",
     ...common,
     namespaces: thePlan.apply.filter((a) => a.object.kind === "Namespace").map(step),
@@ -585,6 +613,8 @@ function converge(
 export interface Settled {
   /** The status to write; undefined when the stored one is already equal. */
   readonly status?: SecureWorkspaceStatus;
+  /** What that status is computed from (for `restatus`). */
+  readonly statusInput: ReconcileOutcome;
   readonly events: readonly EventSpec[];
   /** The writes that undid someone's change, in plan order (drift corrected in this pass). */
   readonly corrected: readonly PlannedApply[];
@@ -613,14 +643,16 @@ export function settleEnforce(
         (a.object.kind === "Namespace" || !failedNamespaces.has(ns))
       );
     });
-  const status = computeStatus({
+  const statusInput: ReconcileOutcome = {
     ...d.outcome,
     corrected,
     ...(failures.length > 0 ? { failures } : {}),
-  });
+  };
+  const status = computeStatus(statusInput);
   const foreign = (d.outcome.foreign ?? []).map(foreignMessage);
   return {
     ...statusStep(d.outcome.previous, status),
+    statusInput,
     events: [...d.planEvents, ...problemEvent(d.outcome.previous, foreign, status)],
     corrected,
   };

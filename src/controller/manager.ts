@@ -100,7 +100,7 @@ export class Manager {
   readonly cache: ClusterCache;
   readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
-  private readonly generations = new Map<string, string>();
+  private readonly versions = new Map<string, string>();
   /** namespace name → workspaces that list it (to wake them when it appears or is released). */
   private readonly listedBy = new Map<string, Set<string>>();
   /** workspace → the namespace names its spec lists (to undo listedBy without a scan). */
@@ -266,13 +266,19 @@ export class Manager {
       for (const ws of this.listedBy.get(obj.metadata.name) ?? []) if (ws !== owner) this.queue.add(ws);
   }
 
-  /** Status writes do not change generation: they must not wake the loop again. */
+  /**
+   * Every change of a workspace wakes it, its own status writes included (controller-runtime's
+   * default): a pass that ran before the cache saw the last status write decided from an old
+   * status (and may have found nothing to write); the pass the write's watch event starts decides
+   * again from the status as stored. In sync, that pass writes nothing. A relist's unchanged
+   * objects (same resourceVersion) wake nothing.
+   */
   private routeWorkspace(type: CacheEventType, ws: SecureWorkspace): void {
     const name = ws.metadata.name;
     for (const ns of this.namespacesOf.get(name) ?? []) this.listedBy.get(ns)?.delete(name);
     this.namespacesOf.delete(name);
     if (type === "delete") {
-      this.generations.delete(name);
+      this.versions.delete(name);
       this.queue.add(name);
       return;
     }
@@ -285,9 +291,9 @@ export class Manager {
       listed.push(ns.name);
     }
     this.namespacesOf.set(name, listed);
-    const fingerprint = `${ws.metadata.generation ?? 0}/${ws.metadata.deletionTimestamp ?? ""}`;
-    if (this.generations.get(name) === fingerprint) return;
-    this.generations.set(name, fingerprint);
+    const fingerprint = ws.metadata.resourceVersion ?? "";
+    if (this.versions.get(name) === fingerprint) return;
+    this.versions.set(name, fingerprint);
     this.queue.add(name);
   }
 

@@ -6,7 +6,7 @@
  * at all: the decision holds no request and the status is unchanged.
  */
 import { API_VERSION, DEFAULT_PROTECTED_NAMESPACES, KIND } from "../api/constants.js";
-import type { SecureWorkspaceStatus } from "../api/types.js";
+import { asSecureWorkspace, type SecureWorkspace, type SecureWorkspaceStatus } from "../api/types.js";
 import { controlOf } from "../baseline/index.js";
 import { objectRef } from "../baseline/objects.js";
 import { isAbortError, type KubeClient, type KubeObject } from "../runtime/client.js";
@@ -25,6 +25,7 @@ import {
   type FinalizeDecision,
   type InvalidDecision,
   type WorkspaceRef,
+  restatus,
 } from "./decide.js";
 import { inSync, type PlannedApply } from "./diff.js";
 import type { MeshDetector } from "./mesh-detector.js";
@@ -82,6 +83,9 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   readonly onReport?: (report: ReconcileReport) => void;
 }
+
+/** Status writes per pass before a conflict is left to the queue's retry. */
+const STATUS_ATTEMPTS = 3;
 
 /** Whether an error is the cancellation of a request (never a failure to report). */
 const isAbort = isAbortError;
@@ -185,24 +189,28 @@ export class Reconciler {
  */
 class Act {
   private writes = 0;
+  /** The workspace's version as last known: the snapshot's, then the finalizer write's answer. */
+  private resourceVersion: string | undefined;
 
   constructor(
     private readonly kube: KubeClient,
     private readonly events: EventRecorder,
     private readonly concurrency: number,
     private readonly workspace: WorkspaceRef,
-  ) {}
+  ) {
+    this.resourceVersion = workspace.resourceVersion;
+  }
 
   async invalid(d: InvalidDecision): Promise<ReconcileReport> {
     await this.addFinalizer(d.finalizer);
-    await this.writeStatus(d.status);
+    await this.writeStatus(d.status, (stored) => restatus(d.statusInput, stored.status));
     return { workspace: d.workspace.name, writes: this.writes, corrected: [], pruned: 0, outcome: "invalid" };
   }
 
   async audit(d: AuditDecision): Promise<ReconcileReport> {
     await this.addFinalizer(d.finalizer);
     await this.emit(d.events);
-    await this.writeStatus(d.status);
+    await this.writeStatus(d.status, (stored) => restatus(d.statusInput, stored.status));
     return {
       workspace: d.workspace.name,
       writes: this.writes,
@@ -221,7 +229,7 @@ class Act {
     // Every write took effect: the decision already holds the outcome. Otherwise recompute it.
     const settled = failures.length === 0 ? d : settleEnforce(d, failures);
     await this.emit(settled.events);
-    await this.writeStatus(settled.status);
+    await this.writeStatus(settled.status, (stored) => restatus(settled.statusInput, stored.status));
     return {
       report: {
         workspace: d.workspace.name,
@@ -264,13 +272,14 @@ class Act {
       await this.removeFinalizer(d.removeFinalizer);
     } catch (err) {
       if (isAbortError(err)) throw err;
-      const status = finalizeFailedStatus(d.object, `deleting: ${errorMessage(err)}`, d.now);
+      const message = `deleting: ${errorMessage(err)}`;
+      const status = finalizeFailedStatus(d.object, message, d.now);
       if (status !== undefined) {
         const ready = status.conditions?.find((c) => c.type === "Ready");
         await this.emit([
           { type: "Warning", reason: "FinalizeFailed", action: "Delete", message: ready?.message ?? "" },
         ]);
-        await this.writeStatus(status).catch((statusErr: unknown) => {
+        await this.writeStatus(status, (stored) => finalizeFailedStatus(stored, message, d.now)).catch((statusErr: unknown) => {
           if (isAbortError(statusErr)) throw statusErr;
           // The workspace may be gone meanwhile; the error that matters is the one rethrown below.
         });
@@ -288,8 +297,9 @@ class Act {
 
   private async addFinalizer(body: KubeObject | undefined): Promise<void> {
     if (!body) return;
-    await this.kube.apply(body);
+    const written = await this.kube.apply(body);
     this.writes++;
+    this.resourceVersion = written.metadata.resourceVersion;
   }
 
   /** The writes of an enforcing pass; returns those refused or without effect, and the server's errors. */
@@ -384,15 +394,45 @@ class Act {
     this.writes += events.length;
   }
 
-  private async writeStatus(status: SecureWorkspaceStatus | undefined): Promise<void> {
-    if (status === undefined) return;
-    await this.kube.applyStatus({
-      apiVersion: API_VERSION,
-      kind: KIND,
-      metadata: { name: this.workspace.name },
-      status,
-    });
-    this.writes++;
+  /**
+   * Applies the status with the version it was computed from as precondition. The cache may not
+   * have seen this operator's previous status write yet (the next pass can start before its watch
+   * event arrives): overwriting it would lose what it added (driftCorrections). On a conflict the
+   * workspace is read and `recompute` puts the status on top of the stored one (undefined: already
+   * equal), a few times at most; a workspace gone or re-created meanwhile has nothing to write to.
+   */
+  private async writeStatus(
+    status: SecureWorkspaceStatus | undefined,
+    recompute: (stored: SecureWorkspace) => SecureWorkspaceStatus | undefined,
+  ): Promise<void> {
+    let next = status;
+    for (let attempt = 1; next !== undefined; attempt++) {
+      try {
+        const written = await this.kube.applyStatus({
+          apiVersion: API_VERSION,
+          kind: KIND,
+          metadata: {
+            name: this.workspace.name,
+            ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
+          },
+          status: next,
+        });
+        this.writes++;
+        this.resourceVersion = written.metadata.resourceVersion;
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= STATUS_ATTEMPTS) throw err;
+      }
+      const stored = await this.kube
+        .get(resourceOfKind(KIND), this.workspace.name)
+        .then(asSecureWorkspace, (err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+      if (stored === undefined || (this.workspace.uid && stored.metadata.uid !== this.workspace.uid)) return;
+      this.resourceVersion = stored.metadata.resourceVersion;
+      next = recompute(stored);
+    }
   }
 
   /**

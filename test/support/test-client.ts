@@ -8,17 +8,18 @@ import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
 import { KUBERNETES, objectPath, type ResourceType } from "../../src/runtime/resources.js";
 
 export class TestKubeClient extends KubeClient {
-  /** A JSON merge patch (`kubectl patch --type merge`). */
+  /** A JSON merge patch (`kubectl patch --type merge [--subresource status]`). */
   async mergePatch<T extends KubeObject>(
     r: ResourceType,
     name: string,
     patch: unknown,
     namespace?: string,
+    subresource?: "status",
   ): Promise<T> {
     return this.send<T>({
       verb: "patch",
       method: "PATCH",
-      path: objectPath(r, name, namespace),
+      path: `${objectPath(r, name, namespace)}${subresource ? `/${subresource}` : ""}`,
       body: patch,
       contentType: "application/merge-patch+json",
     });

@@ -30,6 +30,7 @@ import {
   decide,
   observedKey,
   readWorkspace,
+  restatus,
   settleEnforce,
   type DecideConfig,
   type Decision,
@@ -444,6 +445,25 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
       expect(d.events.map((e) => e.reason)).to.deep.equal(["DriftCorrected"]);
       expect(d.status?.driftCorrections).to.equal((cluster.workspace.status?.driftCorrections ?? 0) + 1);
       expect(d.status?.lastDriftCorrection?.object).to.equal(`${victim?.kind}/${victim?.metadata.name}`);
+    });
+
+    it("restatus: a status computed from an old cached one is put on top of the stored one instead", () => {
+      const cluster = converged();
+      const victim = objectsLabelledFor(cluster.objects, "team-a")[0];
+      const d = enforce(
+        decide(snapshotOf({ ...cluster, objects: cluster.objects.filter((o) => o !== victim) }), CONFIG),
+      );
+      const cached = cluster.workspace.status?.driftCorrections ?? 0;
+      // The server holds a newer status: two corrections the cache has not seen yet.
+      const stored = { ...cluster.workspace.status, driftCorrections: cached + 2 };
+      const next = restatus(d.statusInput, stored);
+      expect(next?.driftCorrections).to.equal(cached + 3);
+      expect(next?.conditions).to.deep.equal(d.status?.conditions);
+      // A pass that corrected nothing, recomputed on a stored status that is newer but already
+      // true, has nothing to write.
+      const inSync = enforce(decide(snapshotOf(cluster), CONFIG));
+      expect(inSync.status).to.equal(undefined);
+      expect(restatus(inSync.statusInput, stored)).to.equal(undefined);
     });
 
     it("settleEnforce: a refused write turns Ready False, emits WriteFailed, and is not counted as corrected", () => {

@@ -1,0 +1,235 @@
+/**
+ * Status stays true when the operator's cache lags behind its own status writes (real API server,
+ * the operator's own token).
+ *
+ * The loop's next pass can start before the watch event of the last status write reaches the
+ * cache. CI once saw `driftCorrections` one short this way: a pass computed the total from the old
+ * status and overwrote the newer one. Now each status write carries, as precondition, the
+ * resourceVersion it was computed from; the server refuses a stale one, and the pass re-reads the
+ * workspace and adds its corrections to the stored total. Played here deterministically: the
+ * reconciler reads a real, synced cache whose workspace is held at an old version.
+ *
+ * And a status someone else rewrote (a false Ready=False, or a hand-edited total) wakes the loop:
+ * the running operator puts back what the cluster says, without waiting for a resync.
+ */
+import { expect } from "chai";
+import { API_VERSION, DEFAULT_LEASE_NAME, FIELD_MANAGER, KIND, NAMES } from "../../src/api/constants.js";
+import type { SecureWorkspace } from "../../src/api/types.js";
+import { RESOURCES, resourceOfKind } from "../../src/api/resources.js";
+import { ClusterCache } from "../../src/controller/cache.js";
+import { MeshDetector } from "../../src/controller/mesh-detector.js";
+import { Reconciler, type ReconcileReport } from "../../src/controller/reconciler.js";
+import { EventRecorder } from "../../src/observability/events.js";
+import { KubeClient } from "../../src/runtime/client.js";
+import type { TestKubeClient } from "../support/test-client.js";
+import { waitFor } from "../support/wait.js";
+import {
+  adminClient,
+  installOperatorPrerequisites,
+  OPERATOR_NAMESPACE,
+  operatorKubeConfig,
+  startOperator,
+  type RunningOperator,
+} from "./support/operator.js";
+import {
+  condition,
+  deleteWorkspace,
+  getWorkspace,
+  waitForStatus,
+  waitReady,
+  workspace,
+} from "./support/workspaces.js";
+
+const NP = resourceOfKind("NetworkPolicy");
+
+/** A real cache whose view of one workspace can be held at an old version. */
+class LaggingCache extends ClusterCache {
+  held: SecureWorkspace | undefined;
+
+  override workspace(name: string): SecureWorkspace | undefined {
+    return this.held?.metadata.name === name ? this.held : super.workspace(name);
+  }
+}
+
+describe("status when the cache lags behind the operator's own writes (real API server)", function () {
+  this.timeout(180_000);
+  let admin: TestKubeClient;
+
+  before(async () => {
+    await installOperatorPrerequisites();
+    admin = adminClient();
+  });
+
+  after(() => admin?.close());
+
+  describe("a pass that decides from an old status", () => {
+    const WS = "stale-status";
+    const NS = "stale-status-a";
+    const stop = new AbortController();
+    let cache: LaggingCache;
+    let kube: KubeClient;
+    let reconciler: Reconciler;
+    const reports: ReconcileReport[] = [];
+
+    before(async () => {
+      const kc = await operatorKubeConfig();
+      kube = new KubeClient(kc, { fieldManager: FIELD_MANAGER, resources: RESOURCES });
+      cache = new LaggingCache(kc, kube);
+      await cache.start(stop.signal);
+      await cache.waitForSync(stop.signal);
+      reconciler = new Reconciler({
+        kube,
+        cache,
+        mesh: new MeshDetector(kube),
+        events: new EventRecorder(
+          kube,
+          {
+            controller: "stale-status-test",
+            instance: DEFAULT_LEASE_NAME,
+            regarding: { apiVersion: API_VERSION, kind: KIND },
+          },
+          (err) => {
+            throw err;
+          },
+        ),
+        operatorNamespace: OPERATOR_NAMESPACE,
+        onReport: (r) => reports.push(r),
+      });
+      await admin.apply(workspace(WS, { namespaces: [{ name: NS }] }));
+      await waitFor(() => cache.workspace(WS) !== undefined, { message: "workspace in the cache" });
+    });
+
+    after(async () => {
+      cache.held = undefined;
+      stop.abort();
+      await cache?.stop();
+      kube?.close();
+      // The operator's finalizer is on it: a running operator removes it and what it made.
+      const operator = await startOperator();
+      try {
+        await deleteWorkspace(admin, WS);
+      } finally {
+        await operator.stop();
+      }
+    });
+
+    /** One pass of the reconciler; returns its report. */
+    async function pass(): Promise<ReconcileReport> {
+      const before = reports.length;
+      await reconciler.reconcile(WS);
+      const report = reports[before];
+      if (!report) throw new Error("the pass reported nothing");
+      return report;
+    }
+
+    /** Deletes the default-deny policy and waits until the cache has seen it gone. */
+    async function deleteDefaultDeny(): Promise<void> {
+      await waitFor(() => cache.get("NetworkPolicy", NS, NAMES.defaultDeny) !== undefined, {
+        message: "default-deny in the cache",
+      });
+      await admin.delete(NP, NAMES.defaultDeny, NS);
+      await waitFor(() => cache.get("NetworkPolicy", NS, NAMES.defaultDeny) === undefined, {
+        message: "the cache has seen default-deny deleted",
+      });
+    }
+
+    it("adds each pass's corrections to the stored total, never to the cached one", async () => {
+      // Converge, then wait until the cache holds the status that pass wrote.
+      await waitFor(
+        async () => {
+          await pass();
+          const cached = cache.workspace(WS);
+          const stored = await getWorkspace(admin, WS);
+          return (
+            condition(stored, "Ready")?.status === "True" &&
+            cached?.metadata.resourceVersion === stored?.metadata.resourceVersion
+          );
+        },
+        { message: "converged, and the cache has seen the status" },
+      );
+      const start = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
+      // From here on the reconciler sees the workspace as it is now, whatever is written after.
+      cache.held = cache.workspace(WS);
+
+      await deleteDefaultDeny();
+      expect((await pass()).corrected.map((c) => c.object.metadata.name)).to.deep.equal([NAMES.defaultDeny]);
+      expect((await getWorkspace(admin, WS))?.status?.driftCorrections, "first correction").to.equal(
+        start + 1,
+      );
+
+      // The second pass reads the status of before the first correction. Its write names that
+      // version; the server refuses it, and the pass adds to the stored total instead.
+      await deleteDefaultDeny();
+      expect((await pass()).corrected.map((c) => c.object.metadata.name)).to.deep.equal([NAMES.defaultDeny]);
+      const stored = await getWorkspace(admin, WS);
+      expect(stored?.status?.driftCorrections, "both corrections counted").to.equal(start + 2);
+      expect(stored?.status?.lastDriftCorrection?.object).to.equal(`NetworkPolicy/${NAMES.defaultDeny}`);
+      expect(condition(stored, "Ready")?.status).to.equal("True");
+    });
+
+    it("writes nothing when there is nothing to correct, old status or not", async () => {
+      const before = await getWorkspace(admin, WS);
+      const report = await pass();
+      expect(report.corrected).to.deep.equal([]);
+      expect(report.writes).to.equal(0);
+      expect((await getWorkspace(admin, WS))?.metadata.resourceVersion).to.equal(
+        before?.metadata.resourceVersion,
+      );
+    });
+  });
+
+  describe("a status someone else rewrote", () => {
+    const WS = "rewritten-status";
+    let operator: RunningOperator;
+
+    before(async () => {
+      operator = await startOperator();
+      await waitFor(() => operator.manager.synced, { message: "operator caches synced" });
+      await admin.apply(workspace(WS, { namespaces: [{ name: "rewritten-status-a" }] }));
+      await waitReady(admin, WS);
+    });
+
+    after(async () => {
+      try {
+        await deleteWorkspace(admin, WS);
+      } finally {
+        await operator?.stop();
+      }
+    });
+
+    it("is put back from the cluster's state at once, not at the next resync (there is none here)", async () => {
+      const ready = condition(await getWorkspace(admin, WS), "Ready");
+      // An admin (its own field manager) claims the workspace is broken.
+      await admin.mergePatch(
+        resourceOfKind(KIND),
+        WS,
+        {
+          status: {
+            conditions: [
+              {
+                type: "Ready",
+                status: "False",
+                reason: "Tampered",
+                message: "written by hand",
+                lastTransitionTime: "2026-01-01T00:00:00Z",
+                observedGeneration: 1,
+              },
+            ],
+          },
+        },
+        undefined,
+        "status",
+      );
+      const restored = await waitForStatus(
+        admin,
+        WS,
+        (ws) => condition(ws, "Ready")?.reason === "Enforced",
+        "Ready put back",
+        60_000,
+      );
+      expect(condition(restored, "Ready")).to.include({ status: "True", message: ready?.message });
+      // The legitimate reader sees every control again, not the single hand-written condition.
+      expect(condition(restored, "NetworkPolicyEnforced")?.status).to.equal("True");
+    });
+  });
+});
