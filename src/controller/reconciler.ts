@@ -279,10 +279,12 @@ class Act {
         await this.emit([
           { type: "Warning", reason: "FinalizeFailed", action: "Delete", message: ready?.message ?? "" },
         ]);
-        await this.writeStatus(status, (stored) => finalizeFailedStatus(stored, message, d.now)).catch((statusErr: unknown) => {
-          if (isAbortError(statusErr)) throw statusErr;
-          // The workspace may be gone meanwhile; the error that matters is the one rethrown below.
-        });
+        await this.writeStatus(status, (stored) => finalizeFailedStatus(stored, message, d.now)).catch(
+          (statusErr: unknown) => {
+            if (isAbortError(statusErr)) throw statusErr;
+            // The workspace may be gone meanwhile; the error that matters is the one rethrown below.
+          },
+        );
       }
       throw err;
     }
