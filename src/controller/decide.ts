@@ -336,17 +336,22 @@ function refOf(ws: SecureWorkspace): WorkspaceRef {
 }
 
 /**
- * The status to write when the stored one turns out to be `stored` rather than what the snapshot
- * held (the status write's precondition failed: the cache had not yet seen the last status write,
- * or someone wrote status meanwhile). Recomputed from the same input with the stored status as
- * the previous one, so what status remembers (the driftCorrections total, transition times) is
- * added to, never overwritten; undefined when `stored` is already equal. Pure.
+ * The status to write when the stored workspace turns out to be `stored` rather than what the
+ * snapshot held (the status write's precondition failed: the cache had not yet seen the last
+ * status write, or someone wrote status meanwhile). Recomputed from the same input with the
+ * stored status as the previous one, so what status remembers (the driftCorrections total,
+ * transition times) is added to, never overwritten. Objects restored as Missing count as drift
+ * when the stored status says Ready at this generation, even if the one read did not. Undefined
+ * when `stored` already says it all. Pure.
  */
 export function restatus(
   input: ReconcileOutcome,
-  stored: SecureWorkspaceStatus | undefined,
+  stored: Pick<SecureWorkspace, "metadata" | "status">,
 ): SecureWorkspaceStatus | undefined {
-  return statusStep(stored, computeStatus({ ...input, previous: stored })).status;
+  const recount =
+    stored.metadata.generation === input.generation && convergedBefore(stored) ? (input.uncounted ?? []) : [];
+  const corrected = [...(input.corrected ?? []), ...recount];
+  return statusStep(stored.status, computeStatus({ ...input, corrected, previous: stored.status })).status;
 }
 
 function workspaceStub(ws: SecureWorkspace, extra: Record<string, unknown> = {}): KubeObject {
@@ -420,7 +425,7 @@ function finalize(ws: SecureWorkspace, s: Snapshot): FinalizeDecision | Finalize
  * object leaves nothing on the cluster that says whether it was ever there (see README, Design
  * decisions). It decides only how a write is labelled, never whether it is sent.
  */
-export function convergedBefore(ws: SecureWorkspace): boolean {
+export function convergedBefore(ws: Pick<SecureWorkspace, "metadata" | "status">): boolean {
   const previous = ws.status;
   return (
     previous?.observedGeneration === ws.metadata.generation &&
@@ -633,19 +638,21 @@ export function settleEnforce(
     failures.filter((f) => f.object === `Namespace/${f.namespace}`).map((f) => f.namespace),
   );
   const failed = new Set(failures.map((f) => `${f.namespace}/${f.object}`));
-  const corrected = [...d.namespaces, ...d.apply]
+  const effective = [...d.namespaces, ...d.apply]
     .map((a) => a.planned)
     .filter((a) => {
       const ns = a.object.metadata.namespace ?? a.object.metadata.name;
       return (
-        a.drift &&
         !failed.has(`${ns}/${objectRef(a.object)}`) &&
         (a.object.kind === "Namespace" || !failedNamespaces.has(ns))
       );
     });
+  const corrected = effective.filter((a) => a.drift);
+  const uncounted = effective.filter((a) => !a.drift && a.reason === "Missing");
   const statusInput: ReconcileOutcome = {
     ...d.outcome,
     corrected,
+    ...(uncounted.length > 0 ? { uncounted } : {}),
     ...(failures.length > 0 ? { failures } : {}),
   };
   const status = computeStatus(statusInput);

@@ -189,8 +189,10 @@ export class Reconciler {
  */
 class Act {
   private writes = 0;
-  /** The workspace's version as last known: the snapshot's, then the finalizer write's answer. */
+  /** The workspace's version the status write names as precondition: the snapshot's, until a write answers. */
   private resourceVersion: string | undefined;
+  /** The workspace as the finalizer write answered it: the stored one, status included. */
+  private answered: SecureWorkspace | undefined;
 
   constructor(
     private readonly kube: KubeClient,
@@ -203,14 +205,14 @@ class Act {
 
   async invalid(d: InvalidDecision): Promise<ReconcileReport> {
     await this.addFinalizer(d.finalizer);
-    await this.writeStatus(d.status, (stored) => restatus(d.statusInput, stored.status));
+    await this.writeStatus(d.status, (stored) => restatus(d.statusInput, stored));
     return { workspace: d.workspace.name, writes: this.writes, corrected: [], pruned: 0, outcome: "invalid" };
   }
 
   async audit(d: AuditDecision): Promise<ReconcileReport> {
     await this.addFinalizer(d.finalizer);
     await this.emit(d.events);
-    await this.writeStatus(d.status, (stored) => restatus(d.statusInput, stored.status));
+    await this.writeStatus(d.status, (stored) => restatus(d.statusInput, stored));
     return {
       workspace: d.workspace.name,
       writes: this.writes,
@@ -229,7 +231,7 @@ class Act {
     // Every write took effect: the decision already holds the outcome. Otherwise recompute it.
     const settled = failures.length === 0 ? d : settleEnforce(d, failures);
     await this.emit(settled.events);
-    await this.writeStatus(settled.status, (stored) => restatus(settled.statusInput, stored.status));
+    await this.writeStatus(settled.status, (stored) => restatus(settled.statusInput, stored));
     return {
       report: {
         workspace: d.workspace.name,
@@ -301,7 +303,7 @@ class Act {
     if (!body) return;
     const written = await this.kube.apply(body);
     this.writes++;
-    this.resourceVersion = written.metadata.resourceVersion;
+    this.answered = asSecureWorkspace(written);
   }
 
   /** The writes of an enforcing pass; returns those refused or without effect, and the server's errors. */
@@ -408,9 +410,15 @@ class Act {
     recompute: (stored: SecureWorkspace) => SecureWorkspaceStatus | undefined,
   ): Promise<void> {
     let next = status;
+    // The finalizer write answered with the stored workspace: its version, and a status perhaps
+    // newer than the snapshot's. The status goes on top of that one (the same, if it was not).
+    if (this.answered) {
+      this.resourceVersion = this.answered.metadata.resourceVersion;
+      next = recompute(this.answered);
+    }
     for (let attempt = 1; next !== undefined; attempt++) {
       try {
-        const written = await this.kube.applyStatus({
+        await this.kube.applyStatus({
           apiVersion: API_VERSION,
           kind: KIND,
           metadata: {
@@ -420,7 +428,6 @@ class Act {
           status: next,
         });
         this.writes++;
-        this.resourceVersion = written.metadata.resourceVersion;
         return;
       } catch (err) {
         if (!isConflict(err) || attempt >= STATUS_ATTEMPTS) throw err;

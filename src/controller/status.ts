@@ -70,6 +70,11 @@ export interface ReconcileOutcome {
   readonly pending?: readonly PlannedApply[];
   /** Drift corrected in this pass. */
   readonly corrected?: readonly PlannedApply[];
+  /**
+   * Objects restored as Missing without counting as drift: the status read did not say Ready at
+   * this generation. Not shown; `restatus` counts them when the stored status says it was.
+   */
+  readonly uncounted?: readonly PlannedApply[];
   /** Whether Istio's security API is served (undefined when no Istio is asked for). */
   readonly meshInstalled?: boolean;
   /** Writes refused or without effect in this pass (the pass is retried with back-off). */

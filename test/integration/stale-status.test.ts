@@ -69,6 +69,8 @@ describe("status when the cache lags behind the operator's own writes (real API 
     let cache: LaggingCache;
     let kube: KubeClient;
     let reconciler: Reconciler;
+    /** The workspace as first cached: no finalizer, no status. */
+    let fresh: SecureWorkspace;
     const reports: ReconcileReport[] = [];
 
     before(async () => {
@@ -96,7 +98,7 @@ describe("status when the cache lags behind the operator's own writes (real API 
         onReport: (r) => reports.push(r),
       });
       await admin.apply(workspace(WS, { namespaces: [{ name: NS }] }));
-      await waitFor(() => cache.workspace(WS) !== undefined, { message: "workspace in the cache" });
+      fresh = await waitFor(() => cache.workspace(WS), { message: "workspace in the cache" });
     });
 
     after(async () => {
@@ -175,6 +177,21 @@ describe("status when the cache lags behind the operator's own writes (real API 
       expect((await getWorkspace(admin, WS))?.metadata.resourceVersion).to.equal(
         before?.metadata.resourceVersion,
       );
+    });
+
+    it("counts a restore as drift when the stored status says Ready, though the one read did not", async () => {
+      const start = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
+      // The reconciler reads the workspace as it was before its first pass: not yet Ready, so a
+      // missing object looks like one never created. The stored status says Ready at this
+      // generation: the restore is drift, and is counted.
+      cache.held = fresh;
+      await deleteDefaultDeny();
+      const report = await pass();
+      expect(report.applied).to.include(`${NS}/NetworkPolicy/${NAMES.defaultDeny} (Missing)`);
+      const stored = await getWorkspace(admin, WS);
+      expect(stored?.status?.driftCorrections, "the restore counted").to.equal(start + 1);
+      expect(condition(stored, "Ready")?.status).to.equal("True");
+      expect(stored?.metadata.finalizers ?? []).to.have.length(1);
     });
   });
 

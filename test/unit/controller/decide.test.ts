@@ -455,7 +455,10 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
       );
       const cached = cluster.workspace.status?.driftCorrections ?? 0;
       // The server holds a newer status: two corrections the cache has not seen yet.
-      const stored = { ...cluster.workspace.status, driftCorrections: cached + 2 };
+      const stored = {
+        ...cluster.workspace,
+        status: { ...cluster.workspace.status, driftCorrections: cached + 2 },
+      };
       const next = restatus(d.statusInput, stored);
       expect(next?.driftCorrections).to.equal(cached + 3);
       expect(next?.conditions).to.deep.equal(d.status?.conditions);
@@ -464,6 +467,29 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
       const inSync = enforce(decide(snapshotOf(cluster), CONFIG));
       expect(inSync.status).to.equal(undefined);
       expect(restatus(inSync.statusInput, stored)).to.equal(undefined);
+    });
+
+    it("restatus: a restore decided from a status not yet Ready counts as drift once the stored one says Ready", () => {
+      const cluster = converged();
+      const victim = objectsLabelledFor(cluster.objects, "team-a")[0];
+      // The cache still holds the workspace as it was before its first status write.
+      const { apiVersion, kind, metadata, spec } = cluster.workspace;
+      const unread = { apiVersion, kind, metadata, spec };
+      const d = enforce(
+        decide(
+          snapshotOf({ workspace: unread, objects: cluster.objects.filter((o) => o !== victim) }),
+          CONFIG,
+        ),
+      );
+      expect(d.corrected, "not drift as far as the snapshot knows").to.deep.equal([]);
+      expect(d.statusInput.uncounted?.map((a) => a.object.metadata.name)).to.deep.equal([
+        victim?.metadata.name,
+      ]);
+      const cached = cluster.workspace.status?.driftCorrections ?? 0;
+      expect(restatus(d.statusInput, cluster.workspace)?.driftCorrections).to.equal(cached + 1);
+      // A stored status of another generation says nothing about this one: not counted.
+      const older = { ...cluster.workspace, metadata: { ...cluster.workspace.metadata, generation: 9 } };
+      expect(restatus(d.statusInput, older)?.driftCorrections ?? cached).to.equal(cached);
     });
 
     it("settleEnforce: a refused write turns Ready False, emits WriteFailed, and is not counted as corrected", () => {
