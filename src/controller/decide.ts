@@ -168,6 +168,8 @@ export interface EventSpec {
   readonly reason: string;
   readonly action: string;
   readonly message: string;
+  /** The write a DriftCorrected Event is about (`namespace/Kind/name`): dropped if it undid nothing. */
+  readonly write?: string;
 }
 
 /** The workspace a decision is about (the Events' subject). */
@@ -197,6 +199,14 @@ export interface ApplyStep {
    * leaves a namespace that says it is ours; the body is then applied with the new uid.
    */
   readonly create?: KubeObject;
+  /**
+   * How the writer learns from the server, not the cache, whether this write undid a change (and
+   * so counts): `created`, the object was still gone and this write made it (201); `version`, the
+   * body carries the observed resourceVersion as precondition, and a conflict (the cache was
+   * behind) makes the writer read the object and write again only if it still differs. Absent
+   * for writes that count as nothing (a spec change rolled out).
+   */
+  readonly verify?: "created" | "version";
 }
 
 /** A delete with a uid precondition (never someone's object re-created at the same name). */
@@ -599,6 +609,18 @@ function converge(
       a.object.kind === "Namespace" && holding?.kind === "create" && a.reason === "Missing"
         ? { create: createBody(a.object) }
         : {};
+    const counts = a.drift || a.reason === "Missing";
+    const version = s.objects.get(
+      observedKey(a.object.kind, a.object.metadata.namespace, a.object.metadata.name),
+    )?.metadata.resourceVersion;
+    if (counts && a.reason === "Missing")
+      return { planned: a, body: withAdoptionPrecondition(a.object, holding), ...create, verify: "created" };
+    if (counts && version && !a.recreateUid && holding?.kind !== "adopt")
+      return {
+        planned: a,
+        body: { ...body(a.object), metadata: { ...a.object.metadata, resourceVersion: version } },
+        verify: "version",
+      };
     return { planned: a, body: withAdoptionPrecondition(a.object, holding), ...create };
   };
   const decision: Omit<EnforceDecision, "status" | "statusInput" | "events" | "corrected"> = {
@@ -632,19 +654,25 @@ export interface Settled {
  */
 export function settleEnforce(
   d: Pick<EnforceDecision, "namespaces" | "apply" | "outcome" | "planEvents">,
-  failures: readonly WriteFailure[],
+  unsorted: readonly WriteFailure[],
+  /** `namespace/Kind/name` of writes the server says undid nothing (see ApplyStep.verify). */
+  undidNothing: readonly string[] = [],
 ): Settled {
+  // In a fixed order, not the order concurrent writes finished: the same failures give the same
+  // status, so a failing workspace does not write a new status (and wake itself) on every retry.
+  const failures = [...unsorted].sort((a, b) => writeKey(a).localeCompare(writeKey(b)));
   const failedNamespaces = new Set(
     failures.filter((f) => f.object === `Namespace/${f.namespace}`).map((f) => f.namespace),
   );
-  const failed = new Set(failures.map((f) => `${f.namespace}/${f.object}`));
+  const failed = new Set(failures.map(writeKey));
+  const nothing = new Set(undidNothing);
   const effective = [...d.namespaces, ...d.apply]
     .map((a) => a.planned)
     .filter((a) => {
       const ns = a.object.metadata.namespace ?? a.object.metadata.name;
+      const key = `${ns}/${objectRef(a.object)}`;
       return (
-        !failed.has(`${ns}/${objectRef(a.object)}`) &&
-        (a.object.kind === "Namespace" || !failedNamespaces.has(ns))
+        !failed.has(key) && !nothing.has(key) && (a.object.kind === "Namespace" || !failedNamespaces.has(ns))
       );
     });
   const corrected = effective.filter((a) => a.drift);
@@ -660,9 +688,17 @@ export function settleEnforce(
   return {
     ...statusStep(d.outcome.previous, status),
     statusInput,
-    events: [...d.planEvents, ...problemEvent(d.outcome.previous, foreign, status)],
+    events: [
+      ...d.planEvents.filter((e) => e.write === undefined || !nothing.has(e.write)),
+      ...problemEvent(d.outcome.previous, foreign, status),
+    ],
     corrected,
   };
+}
+
+/** `namespace/Kind/name` of a failed write. */
+function writeKey(f: WriteFailure): string {
+  return `${f.namespace}/${f.object}`;
 }
 
 /** Events for what the plan changes (Enforce) or finds (Audit); none when nothing does. */
@@ -696,6 +732,7 @@ function planEventsOf(ws: SecureWorkspace, p: Plan, audit: boolean): EventSpec[]
       reason: "DriftCorrected",
       action: "Apply",
       message: `${d.reason === "Missing" ? "restored" : "reverted a change to"} ${objectRef(d.object)} in ${d.object.metadata.namespace ?? d.object.metadata.name}`,
+      write: `${d.object.metadata.namespace ?? d.object.metadata.name}/${objectRef(d.object)}`,
     });
   if (p.prune.length > 0)
     out.push({

@@ -100,7 +100,7 @@ export class Manager {
   readonly cache: ClusterCache;
   readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
-  private readonly versions = new Map<string, string>();
+  private readonly versions = new Map<string, { version: string; generation: string }>();
   /** namespace name → workspaces that list it (to wake them when it appears or is released). */
   private readonly listedBy = new Map<string, Set<string>>();
   /** workspace → the namespace names its spec lists (to undo listedBy without a scan). */
@@ -271,7 +271,8 @@ export class Manager {
    * default): a pass that ran before the cache saw the last status write decided from an old
    * status (and may have found nothing to write); the pass the write's watch event starts decides
    * again from the status as stored. In sync, that pass writes nothing. A relist's unchanged
-   * objects (same resourceVersion) wake nothing.
+   * objects (same resourceVersion) wake nothing, nor does a status-only change while the
+   * workspace waits out a back-off.
    */
   private routeWorkspace(type: CacheEventType, ws: SecureWorkspace): void {
     const name = ws.metadata.name;
@@ -291,9 +292,14 @@ export class Manager {
       listed.push(ns.name);
     }
     this.namespacesOf.set(name, listed);
-    const fingerprint = ws.metadata.resourceVersion ?? "";
-    if (this.versions.get(name) === fingerprint) return;
-    this.versions.set(name, fingerprint);
+    const seen = this.versions.get(name);
+    const version = ws.metadata.resourceVersion ?? "";
+    if (seen?.version === version) return;
+    const generation = `${ws.metadata.generation ?? 0}/${ws.metadata.deletionTimestamp ?? ""}`;
+    this.versions.set(name, { version, generation });
+    // A status-only change of a workspace in back-off waits for its retry (which decides from the
+    // cache as it is then): a failing pass's own status write must not skip the back-off.
+    if (seen?.generation === generation && this.queue.failureCount(name) > 0) return;
     this.queue.add(name);
   }
 

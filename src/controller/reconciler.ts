@@ -27,7 +27,8 @@ import {
   type WorkspaceRef,
   restatus,
 } from "./decide.js";
-import { inSync, type PlannedApply } from "./diff.js";
+import { inSync, ownedBy, type PlannedApply } from "./diff.js";
+import { ownsNamespace } from "./holdings.js";
 import type { MeshDetector } from "./mesh-detector.js";
 import type { ReconcileResult } from "../runtime/queue.js";
 import { readSnapshot } from "./snapshot.js";
@@ -84,6 +85,20 @@ export interface ReconcilerDeps {
   readonly onReport?: (report: ReconcileReport) => void;
 }
 
+/** Results of an enforcing pass's writes. */
+interface WriteResults {
+  readonly failures: WriteFailure[];
+  /** The errors behind the failures (a write without effect has none). */
+  readonly errors: unknown[];
+  /** `namespace/Kind/name` of counted writes the server says undid nothing (ApplyStep.verify). */
+  readonly undidNothing: string[];
+  /** A write was left to the next pass (its object changed meanwhile): run again soon. */
+  readonly recheck: boolean;
+}
+
+/** How soon a pass that left a write to the next one runs again, at the latest. */
+const RECHECK_MS = 1000;
+
 /** Status writes per pass before a conflict is left to the queue's retry. */
 const STATUS_ATTEMPTS = 3;
 
@@ -116,7 +131,7 @@ async function forEachLimited<T>(
   if (errors.length > 1)
     throw new AggregateError(
       errors,
-      `${errors.length} writes failed: ${errors.map(errorMessage).join("; ")}`,
+      `${errors.length} writes failed: ${errors.map(errorMessage).sort().join("; ")}`,
     );
 }
 
@@ -163,7 +178,7 @@ export class Reconciler {
         this.report(await act.audit(decision));
         return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
       case "enforce": {
-        const { report, failures, errors } = await act.enforce(decision);
+        const { report, failures, errors, recheck } = await act.enforce(decision);
         this.report(report);
         // The server's own errors go along as the cause: the queue's back-off reads them (a 503 or
         // a Retry-After is retried within 30 s of recovery, a 403 waits out the long back-off).
@@ -171,7 +186,10 @@ export class Reconciler {
           throw new WritesFailedError(name, failures, {
             cause: new AggregateError(errors, `${errors.length} write errors`),
           });
-        return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
+        const after = recheck
+          ? Math.min(decision.requeueAfterMs ?? RECHECK_MS, RECHECK_MS)
+          : decision.requeueAfterMs;
+        return after !== undefined ? { requeueAfterMs: after } : {};
       }
     }
   }
@@ -225,11 +243,13 @@ class Act {
 
   async enforce(
     d: EnforceDecision,
-  ): Promise<{ report: ReconcileReport; failures: WriteFailure[]; errors: unknown[] }> {
+  ): Promise<{ report: ReconcileReport; failures: WriteFailure[]; errors: unknown[]; recheck: boolean }> {
     await this.addFinalizer(d.finalizer);
-    const { failures, errors } = await this.write(d);
-    // Every write took effect: the decision already holds the outcome. Otherwise recompute it.
-    const settled = failures.length === 0 ? d : settleEnforce(d, failures);
+    const { failures, errors, undidNothing, recheck } = await this.write(d);
+    // Every write took effect as decided: the decision already holds the outcome. Otherwise
+    // recompute it.
+    const settled =
+      failures.length === 0 && undidNothing.length === 0 ? d : settleEnforce(d, failures, undidNothing);
     await this.emit(settled.events);
     await this.writeStatus(settled.status, (stored) => restatus(settled.statusInput, stored));
     return {
@@ -246,6 +266,7 @@ class Act {
       },
       failures,
       errors,
+      recheck,
     };
   }
 
@@ -307,8 +328,10 @@ class Act {
   }
 
   /** The writes of an enforcing pass; returns those refused or without effect, and the server's errors. */
-  private async write(d: EnforceDecision): Promise<{ failures: WriteFailure[]; errors: unknown[] }> {
+  private async write(d: EnforceDecision): Promise<WriteResults> {
     const failures: WriteFailure[] = [];
+    const undidNothing: string[] = [];
+    let recheck = false;
     /** The errors behind the failures (a write without effect has none). */
     const errors: unknown[] = [];
     const failedNamespaces = new Set<string>();
@@ -329,11 +352,13 @@ class Act {
       const ref = objectRef(o);
       try {
         let body = step.body;
+        let created = false;
         if (step.create) {
-          const created = await this.kube.create(step.create);
+          const made = await this.kube.create(step.create);
           this.writes++;
+          created = true;
           // The rest is applied with the new namespace's uid as precondition.
-          const uid = created.metadata.uid;
+          const uid = made.metadata.uid;
           if (uid) body = { ...body, metadata: { ...body.metadata, uid } };
         }
         if (step.planned.recreateUid) {
@@ -343,8 +368,13 @@ class Act {
           });
           this.writes++;
         }
-        const result = await this.kube.apply(body);
-        this.writes++;
+        const { result, undidNothing: nothing } = await this.applyVerified(step, body, created);
+        if (nothing) undidNothing.push(`${ns}/${ref}`);
+        if (result === undefined) {
+          // Changed meanwhile into something this pass did not decide on: the next pass does.
+          recheck = true;
+          return;
+        }
         if (!inSync(o, result))
           failures.push({
             namespace: ns,
@@ -382,7 +412,60 @@ class Act {
         fail(r.namespace, `Namespace/${r.namespace}`, "Namespace", "release", err);
       }
     });
-    return { failures, errors };
+    return { failures, errors, undidNothing, recheck };
+  }
+
+  /**
+   * One apply, and whether the server says it undid a change (see ApplyStep.verify). With the
+   * observed version as precondition, a conflict means the cache was behind: the object is read,
+   * and written again (with that version) only if it is still this workspace's and still differs.
+   * `result` is undefined when that is left to the next pass (gone, someone else's, or changed
+   * once more); nothing is counted then.
+   */
+  private async applyVerified(
+    step: ApplyStep,
+    body: KubeObject,
+    created: boolean,
+  ): Promise<{ result?: KubeObject; undidNothing: boolean }> {
+    const o = step.planned.object;
+    if (step.verify === "created") {
+      const { object, created: made } = await this.kube.applyTold(body);
+      this.writes++;
+      return { result: object, undidNothing: !created && !made };
+    }
+    if (step.verify === undefined) {
+      const result = await this.kube.apply(body);
+      this.writes++;
+      return { result, undidNothing: false };
+    }
+    try {
+      const result = await this.kube.apply(body);
+      this.writes++;
+      return { result, undidNothing: false };
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    const live = await this.kube
+      .get(resourceOfKind(o.kind), o.metadata.name, o.metadata.namespace)
+      .catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+    const uid = this.workspace.uid ?? "";
+    const ours = live && (o.kind === "Namespace" ? ownsNamespace(live, uid) : ownedBy(live, uid));
+    if (!live || !ours) return { undidNothing: true };
+    if (inSync(o, live)) return { result: live, undidNothing: true };
+    try {
+      const result = await this.kube.apply({
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: live.metadata.resourceVersion },
+      });
+      this.writes++;
+      return { result, undidNothing: false };
+    } catch (err) {
+      if (isConflict(err)) return { undidNothing: true };
+      throw err;
+    }
   }
 
   /** Gives a namespace back (see releaseBody). */
@@ -413,6 +496,8 @@ class Act {
     // The finalizer write answered with the stored workspace: its version, and a status perhaps
     // newer than the snapshot's. The status goes on top of that one (the same, if it was not).
     if (this.answered) {
+      // The finalizer stub names no uid: a workspace re-created meanwhile is not the one decided on.
+      if (this.workspace.uid && this.answered.metadata.uid !== this.workspace.uid) return;
       this.resourceVersion = this.answered.metadata.resourceVersion;
       next = recompute(this.answered);
     }

@@ -139,6 +139,23 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Server-side apply, telling whether it made the object (201 Created) or changed or kept an
+   * existing one (200): a restore is a restore only if the object was still gone.
+   */
+  async applyTold<T extends KubeObject>(obj: KubeObject): Promise<{ object: T; created: boolean }> {
+    const r = this.resources.of(obj.apiVersion, obj.kind);
+    const { status, object } = await this.exchange<T>({
+      verb: "apply",
+      method: "PATCH",
+      path: objectPath(r, obj.metadata.name, obj.metadata.namespace),
+      query: { fieldManager: this.fieldManager, force: "true" },
+      body: obj,
+      contentType: "application/apply-patch+yaml",
+    });
+    return { object, created: status === 201 };
+  }
+
   /** Server-side apply to a cluster-scoped object's status subresource. */
   async applyStatus<T extends KubeObject>(obj: KubeObject): Promise<T> {
     const r = this.resources.of(obj.apiVersion, obj.kind);
@@ -269,6 +286,11 @@ export class KubeClient {
 
   /** Sends one request with this client's credentials, signal and hooks; a non-2xx answer throws. */
   protected async send<T>(spec: RequestSpec): Promise<T> {
+    return (await this.exchange<T>(spec)).object;
+  }
+
+  /** {@link send}, with the answer's HTTP status. */
+  private async exchange<T>(spec: RequestSpec): Promise<{ status: number; object: T }> {
     const url = new URL(spec.path, this.server);
     url.pathname = (this.server.pathname.replace(/\/$/, "") + spec.path).replace(/\/+/g, "/");
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
@@ -296,7 +318,7 @@ export class KubeClient {
     });
     this.options.onRequest?.(spec.verb, status);
     if (status < 200 || status >= 300) throw this.toError(spec, status, body, retryAfter);
-    return (body ? JSON.parse(body) : {}) as T;
+    return { status, object: (body ? JSON.parse(body) : {}) as T };
   }
 
   /**

@@ -13,14 +13,21 @@
  * the running operator puts back what the cluster says, without waiting for a resync.
  */
 import { expect } from "chai";
-import { API_VERSION, DEFAULT_LEASE_NAME, FIELD_MANAGER, KIND, NAMES } from "../../src/api/constants.js";
+import {
+  API_VERSION,
+  DEFAULT_LEASE_NAME,
+  FIELD_MANAGER,
+  FINALIZER,
+  KIND,
+  NAMES,
+} from "../../src/api/constants.js";
 import type { SecureWorkspace } from "../../src/api/types.js";
 import { RESOURCES, resourceOfKind } from "../../src/api/resources.js";
 import { ClusterCache } from "../../src/controller/cache.js";
 import { MeshDetector } from "../../src/controller/mesh-detector.js";
 import { Reconciler, type ReconcileReport } from "../../src/controller/reconciler.js";
 import { EventRecorder } from "../../src/observability/events.js";
-import { KubeClient } from "../../src/runtime/client.js";
+import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
 import type { TestKubeClient } from "../support/test-client.js";
 import { waitFor } from "../support/wait.js";
 import {
@@ -42,12 +49,17 @@ import {
 
 const NP = resourceOfKind("NetworkPolicy");
 
-/** A real cache whose view of one workspace can be held at an old version. */
+/** A real cache whose view of one workspace, and of single objects, can be held at an old version. */
 class LaggingCache extends ClusterCache {
   held: SecureWorkspace | undefined;
+  readonly heldObjects = new Map<string, KubeObject>();
 
   override workspace(name: string): SecureWorkspace | undefined {
     return this.held?.metadata.name === name ? this.held : super.workspace(name);
+  }
+
+  override get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.heldObjects.get(`${kind}/${namespace ?? ""}/${name}`) ?? super.get(kind, namespace, name);
   }
 }
 
@@ -115,6 +127,8 @@ describe("status when the cache lags behind the operator's own writes (real API 
       }
     });
 
+    afterEach(() => cache.heldObjects.clear());
+
     /** One pass of the reconciler; returns its report. */
     async function pass(): Promise<ReconcileReport> {
       const before = reports.length;
@@ -150,6 +164,7 @@ describe("status when the cache lags behind the operator's own writes (real API 
         { message: "converged, and the cache has seen the status" },
       );
       const start = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
+      expect(start, "nothing counted while converging").to.equal(0);
       // From here on the reconciler sees the workspace as it is now, whatever is written after.
       cache.held = cache.workspace(WS);
 
@@ -170,6 +185,9 @@ describe("status when the cache lags behind the operator's own writes (real API 
     });
 
     it("writes nothing when there is nothing to correct, old status or not", async () => {
+      await waitFor(() => cache.get("NetworkPolicy", NS, NAMES.defaultDeny) !== undefined, {
+        message: "the cache has seen default-deny restored",
+      });
       const before = await getWorkspace(admin, WS);
       const report = await pass();
       expect(report.corrected).to.deep.equal([]);
@@ -179,20 +197,59 @@ describe("status when the cache lags behind the operator's own writes (real API 
       );
     });
 
-    it("counts a restore as drift when the stored status says Ready, though the one read did not", async () => {
-      const start = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
-      // The reconciler reads the workspace as it was before its first pass: not yet Ready, so a
-      // missing object looks like one never created. The stored status says Ready at this
-      // generation: the restore is drift, and is counted.
-      cache.held = fresh;
-      await deleteDefaultDeny();
-      const report = await pass();
-      expect(report.applied).to.include(`${NS}/NetworkPolicy/${NAMES.defaultDeny} (Missing)`);
+    it("counts nothing twice when the cache lags behind both the status and the object it corrected", async () => {
+      cache.held = undefined;
       const stored = await getWorkspace(admin, WS);
-      expect(stored?.status?.driftCorrections, "the restore counted").to.equal(start + 1);
-      expect(condition(stored, "Ready")?.status).to.equal("True");
-      expect(stored?.metadata.finalizers ?? []).to.have.length(1);
+      cache.held = await waitFor(() => {
+        const cached = cache.workspace(WS);
+        return cached?.metadata.resourceVersion === stored?.metadata.resourceVersion ? cached : undefined;
+      });
+      const start = stored?.status?.driftCorrections ?? 0;
+      // Someone widens default-deny; the reconciler's cache sees that version, and keeps seeing it.
+      await admin.mergePatch(NP, NAMES.defaultDeny, { spec: { ingress: [{}] } }, NS);
+      const drifted = await waitFor(() => {
+        const o = cache.get("NetworkPolicy", NS, NAMES.defaultDeny);
+        return (o?.["spec"] as { ingress?: unknown[] } | undefined)?.ingress?.length ? o : undefined;
+      });
+      cache.heldObjects.set(`NetworkPolicy/${NS}/${NAMES.defaultDeny}`, drifted);
+      expect((await pass()).corrected.map((c) => c.object.metadata.name)).to.deep.equal([NAMES.defaultDeny]);
+      expect((await getWorkspace(admin, WS))?.status?.driftCorrections, "the correction counted").to.equal(
+        start + 1,
+      );
+      // The next pass still reads the widened policy and the status without that correction. Its
+      // apply names the version it judged; the server refuses it (the policy moved on), the
+      // policy as stored is already right, and nothing is counted twice.
+      const again = await pass();
+      expect(again.corrected, "not counted again").to.deep.equal([]);
+      const after = await getWorkspace(admin, WS);
+      expect(after?.status?.driftCorrections, "one correction, counted once").to.equal(start + 1);
+      const live = await admin.get(NP, NAMES.defaultDeny, NS);
+      expect((live["spec"] as { ingress?: unknown[] }).ingress ?? []).to.deep.equal([]);
     });
+
+    for (const { how, held } of [
+      { how: "the finalizer write's answer", held: (): SecureWorkspace => fresh },
+      {
+        // A version that existed between the first pass's finalizer write and its status write.
+        how: "a refused status write",
+        held: (): SecureWorkspace => ({ ...fresh, metadata: { ...fresh.metadata, finalizers: [FINALIZER] } }),
+      },
+    ])
+      it(`counts a restore as drift when the stored status says Ready, though the one read did not (through ${how})`, async () => {
+        cache.held = undefined;
+        const start = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
+        // The reconciler reads the workspace as it was before its first status write: not yet
+        // Ready, so a missing object looks like one never created. The stored status says Ready
+        // at this generation: the restore is drift, and is counted.
+        cache.held = held();
+        await deleteDefaultDeny();
+        const report = await pass();
+        expect(report.applied).to.include(`${NS}/NetworkPolicy/${NAMES.defaultDeny} (Missing)`);
+        const stored = await getWorkspace(admin, WS);
+        expect(stored?.status?.driftCorrections, "the restore counted").to.equal(start + 1);
+        expect(condition(stored, "Ready")?.status).to.equal("True");
+        expect(stored?.metadata.finalizers ?? []).to.deep.equal([FINALIZER]);
+      });
   });
 
   describe("a status someone else rewrote", () => {

@@ -488,7 +488,10 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
       const cached = cluster.workspace.status?.driftCorrections ?? 0;
       expect(restatus(d.statusInput, cluster.workspace)?.driftCorrections).to.equal(cached + 1);
       // A stored status of another generation says nothing about this one: not counted.
-      const older = { ...cluster.workspace, metadata: { ...cluster.workspace.metadata, generation: 9 } };
+      const older = {
+        metadata: { ...cluster.workspace.metadata, generation: 9 },
+        status: { ...cluster.workspace.status, observedGeneration: 9 },
+      };
       expect(restatus(d.statusInput, older)?.driftCorrections ?? cached).to.equal(cached);
     });
 
@@ -511,6 +514,47 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
       expect(settled.status?.conditions?.find((c) => c.type === "Ready")?.reason).to.equal("Forbidden");
       expect(settled.events.map((e) => e.reason)).to.deep.equal(["DriftCorrected", "WriteFailed"]);
       expect(settled.status?.driftCorrections).to.equal(cluster.workspace.status?.driftCorrections ?? 0);
+    });
+
+    it("settleEnforce: the same failures give the same status and Events, whatever order the writes finished in", () => {
+      const cluster = converged();
+      const victims = objectsLabelledFor(cluster.objects, "team-a").slice(0, 3);
+      const d = enforce(
+        decide(
+          snapshotOf({ ...cluster, objects: cluster.objects.filter((o) => !victims.includes(o)) }),
+          CONFIG,
+        ),
+      );
+      const failures = victims.map((v, i) => ({
+        namespace: v.metadata.namespace ?? "",
+        object: `${v.kind}/${v.metadata.name}`,
+        control: "networkPolicy" as const,
+        reason: i === 0 ? "Forbidden" : "Invalid",
+        message: `apply: refused ${i}`,
+      }));
+      const one = settleEnforce(d, failures);
+      const other = settleEnforce(d, [...failures].reverse());
+      expect(other.status).to.deep.equal(one.status);
+      expect(other.events).to.deep.equal(one.events);
+    });
+
+    it("settleEnforce: a counted write the server says undid nothing is neither counted nor announced", () => {
+      const cluster = converged();
+      const victim = objectsLabelledFor(cluster.objects, "team-a")[0];
+      const d = enforce(
+        decide(snapshotOf({ ...cluster, objects: cluster.objects.filter((o) => o !== victim) }), CONFIG),
+      );
+      expect(d.apply[0]?.verify).to.equal("created");
+      const settled = settleEnforce(
+        d,
+        [],
+        [`${victim?.metadata.namespace ?? ""}/${victim?.kind}/${victim?.metadata.name}`],
+      );
+      expect(settled.corrected).to.deep.equal([]);
+      expect(settled.events.map((e) => e.reason)).to.not.include("DriftCorrected");
+      expect(settled.status?.driftCorrections ?? cluster.workspace.status?.driftCorrections).to.equal(
+        cluster.workspace.status?.driftCorrections,
+      );
     });
 
     it("a namespace the spec no longer lists is released, never deleted", () => {
