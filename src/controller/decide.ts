@@ -203,8 +203,9 @@ export interface ApplyStep {
    * How the writer learns from the server, not the cache, whether this write undid a change (and
    * so counts): `created`, the object was still gone and this write made it (201); `version`, the
    * body carries the observed resourceVersion as precondition, and a conflict (the cache was
-   * behind) makes the writer read the object and write again only if it still differs. Absent
-   * for writes that count as nothing (a spec change rolled out).
+   * behind) makes the writer read the object and write again only if it still differs (already
+   * right: not counted; gone or someone else's meanwhile: the conflict is the write's failure).
+   * Absent for writes that count as nothing (a spec change rolled out).
    */
   readonly verify?: "created" | "version";
 }
@@ -604,7 +605,7 @@ function converge(
 
   const released = s.labelledNamespaces.filter((ns) => ownsNamespace(ns, uid) && !held.has(ns.metadata.name));
   const step = (a: PlannedApply): ApplyStep => {
-    const holding = byName.get(a.object.metadata.name);
+    const holding = a.object.kind === "Namespace" ? byName.get(a.object.metadata.name) : undefined;
     const create =
       a.object.kind === "Namespace" && holding?.kind === "create" && a.reason === "Missing"
         ? { create: createBody(a.object) }

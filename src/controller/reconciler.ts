@@ -45,7 +45,8 @@ export class WritesFailedError extends Error {
     options?: { cause?: unknown },
   ) {
     super(
-      `reconcile ${workspace}: ${failures.length} writes failed: ${failures
+      `reconcile ${workspace}: ${failures.length} writes failed: ${[...failures]
+        .sort((a, b) => `${a.namespace}/${a.object}`.localeCompare(`${b.namespace}/${b.object}`))
         .slice(0, 5)
         .map((f) => `${f.namespace}/${f.object}: ${f.reason}: ${f.message}`)
         .join("; ")}`,
@@ -92,12 +93,10 @@ interface WriteResults {
   readonly errors: unknown[];
   /** `namespace/Kind/name` of counted writes the server says undid nothing (ApplyStep.verify). */
   readonly undidNothing: string[];
-  /** A write was left to the next pass (its object changed meanwhile): run again soon. */
-  readonly recheck: boolean;
 }
 
-/** How soon a pass that left a write to the next one runs again, at the latest. */
-const RECHECK_MS = 1000;
+/** Writes of a correction, each after reading the object anew, before a conflict is its failure. */
+const VERIFIED_ATTEMPTS = 3;
 
 /** Status writes per pass before a conflict is left to the queue's retry. */
 const STATUS_ATTEMPTS = 3;
@@ -178,7 +177,7 @@ export class Reconciler {
         this.report(await act.audit(decision));
         return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
       case "enforce": {
-        const { report, failures, errors, recheck } = await act.enforce(decision);
+        const { report, failures, errors } = await act.enforce(decision);
         this.report(report);
         // The server's own errors go along as the cause: the queue's back-off reads them (a 503 or
         // a Retry-After is retried within 30 s of recovery, a 403 waits out the long back-off).
@@ -186,10 +185,7 @@ export class Reconciler {
           throw new WritesFailedError(name, failures, {
             cause: new AggregateError(errors, `${errors.length} write errors`),
           });
-        const after = recheck
-          ? Math.min(decision.requeueAfterMs ?? RECHECK_MS, RECHECK_MS)
-          : decision.requeueAfterMs;
-        return after !== undefined ? { requeueAfterMs: after } : {};
+        return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : {};
       }
     }
   }
@@ -243,9 +239,9 @@ class Act {
 
   async enforce(
     d: EnforceDecision,
-  ): Promise<{ report: ReconcileReport; failures: WriteFailure[]; errors: unknown[]; recheck: boolean }> {
+  ): Promise<{ report: ReconcileReport; failures: WriteFailure[]; errors: unknown[] }> {
     await this.addFinalizer(d.finalizer);
-    const { failures, errors, undidNothing, recheck } = await this.write(d);
+    const { failures, errors, undidNothing } = await this.write(d);
     // Every write took effect as decided: the decision already holds the outcome. Otherwise
     // recompute it.
     const settled =
@@ -266,7 +262,6 @@ class Act {
       },
       failures,
       errors,
-      recheck,
     };
   }
 
@@ -331,7 +326,6 @@ class Act {
   private async write(d: EnforceDecision): Promise<WriteResults> {
     const failures: WriteFailure[] = [];
     const undidNothing: string[] = [];
-    let recheck = false;
     /** The errors behind the failures (a write without effect has none). */
     const errors: unknown[] = [];
     const failedNamespaces = new Set<string>();
@@ -370,11 +364,6 @@ class Act {
         }
         const { result, undidNothing: nothing } = await this.applyVerified(step, body, created);
         if (nothing) undidNothing.push(`${ns}/${ref}`);
-        if (result === undefined) {
-          // Changed meanwhile into something this pass did not decide on: the next pass does.
-          recheck = true;
-          return;
-        }
         if (!inSync(o, result))
           failures.push({
             namespace: ns,
@@ -412,21 +401,21 @@ class Act {
         fail(r.namespace, `Namespace/${r.namespace}`, "Namespace", "release", err);
       }
     });
-    return { failures, errors, undidNothing, recheck };
+    return { failures, errors, undidNothing };
   }
 
   /**
-   * One apply, and whether the server says it undid a change (see ApplyStep.verify). With the
+   * One apply, and whether the server says it undid nothing (see ApplyStep.verify). With the
    * observed version as precondition, a conflict means the cache was behind: the object is read,
-   * and written again (with that version) only if it is still this workspace's and still differs.
-   * `result` is undefined when that is left to the next pass (gone, someone else's, or changed
-   * once more); nothing is counted then.
+   * and written again with that version if it is still this workspace's and still differs (a few
+   * times at most). Gone or someone else's meanwhile: the conflict is the write's failure, and the
+   * pass is retried from the cache as it is then.
    */
   private async applyVerified(
     step: ApplyStep,
     body: KubeObject,
     created: boolean,
-  ): Promise<{ result?: KubeObject; undidNothing: boolean }> {
+  ): Promise<{ result: KubeObject; undidNothing: boolean }> {
     const o = step.planned.object;
     if (step.verify === "created") {
       const { object, created: made } = await this.kube.applyTold(body);
@@ -438,34 +427,35 @@ class Act {
       this.writes++;
       return { result, undidNothing: false };
     }
-    try {
-      const result = await this.kube.apply(body);
-      this.writes++;
-      return { result, undidNothing: false };
-    } catch (err) {
-      if (!isConflict(err)) throw err;
+    let conflict: unknown;
+    let version = body.metadata.resourceVersion;
+    for (let attempt = 1; attempt <= VERIFIED_ATTEMPTS; attempt++) {
+      if (attempt > 1) {
+        const live = await this.kube
+          .get(resourceOfKind(o.kind), o.metadata.name, o.metadata.namespace)
+          .catch((err: unknown) => {
+            if (isNotFound(err)) return undefined;
+            throw err;
+          });
+        const uid = this.workspace.uid ?? "";
+        const ours = live && (o.kind === "Namespace" ? ownsNamespace(live, uid) : ownedBy(live, uid));
+        if (!live || !ours) throw conflict;
+        if (inSync(o, live)) return { result: live, undidNothing: true };
+        version = live.metadata.resourceVersion;
+      }
+      try {
+        const result = await this.kube.apply({
+          ...body,
+          metadata: { ...body.metadata, ...(version ? { resourceVersion: version } : {}) },
+        });
+        this.writes++;
+        return { result, undidNothing: false };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        conflict = err;
+      }
     }
-    const live = await this.kube
-      .get(resourceOfKind(o.kind), o.metadata.name, o.metadata.namespace)
-      .catch((err: unknown) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      });
-    const uid = this.workspace.uid ?? "";
-    const ours = live && (o.kind === "Namespace" ? ownsNamespace(live, uid) : ownedBy(live, uid));
-    if (!live || !ours) return { undidNothing: true };
-    if (inSync(o, live)) return { result: live, undidNothing: true };
-    try {
-      const result = await this.kube.apply({
-        ...body,
-        metadata: { ...body.metadata, resourceVersion: live.metadata.resourceVersion },
-      });
-      this.writes++;
-      return { result, undidNothing: false };
-    } catch (err) {
-      if (isConflict(err)) return { undidNothing: true };
-      throw err;
-    }
+    throw conflict;
   }
 
   /** Gives a namespace back (see releaseBody). */

@@ -516,6 +516,26 @@ describe("decide: snapshot + spec → decision (plain data)", function () {
       expect(settled.status?.driftCorrections).to.equal(cluster.workspace.status?.driftCorrections ?? 0);
     });
 
+    it("a revert names the version it judged as precondition; a restore asks the server whether it created", () => {
+      const cluster = converged();
+      const [edited, deleted] = objectsLabelledFor(cluster.objects, "team-a");
+      const objects = cluster.objects
+        .filter((o) => o !== deleted)
+        .map((o) =>
+          o === edited
+            ? { ...o, metadata: { ...o.metadata, labels: {}, resourceVersion: "77" }, tampered: true }
+            : o,
+        );
+      const d = enforce(decide(snapshotOf({ ...cluster, objects }), CONFIG));
+      const revert = d.apply.find((a) => a.planned.object.metadata.name === edited?.metadata.name);
+      expect(revert?.verify).to.equal("version");
+      expect(revert?.body.metadata.resourceVersion).to.equal("77");
+      expect(revert?.planned.object.metadata).to.not.have.property("resourceVersion");
+      const restore = d.apply.find((a) => a.planned.object.metadata.name === deleted?.metadata.name);
+      expect(restore?.verify).to.equal("created");
+      expect(restore?.body.metadata).to.not.have.property("resourceVersion");
+    });
+
     it("settleEnforce: the same failures give the same status and Events, whatever order the writes finished in", () => {
       const cluster = converged();
       const victims = objectsLabelledFor(cluster.objects, "team-a").slice(0, 3);
