@@ -128,28 +128,23 @@ export class KubeClient {
 
   /** Server-side apply (force: this client owns these fields) with its field manager. */
   async apply<T extends KubeObject>(obj: KubeObject, options: { dryRun?: boolean } = {}): Promise<T> {
-    const r = this.resources.of(obj.apiVersion, obj.kind);
-    return this.send<T>({
-      verb: "apply",
-      method: "PATCH",
-      path: objectPath(r, obj.metadata.name, obj.metadata.namespace),
-      query: { fieldManager: this.fieldManager, force: "true", dryRun: options.dryRun ? "All" : undefined },
-      body: obj,
-      contentType: "application/apply-patch+yaml",
-    });
+    return (await this.applyTold<T>(obj, options)).object;
   }
 
   /**
-   * Server-side apply, telling whether it made the object (201 Created) or changed or kept an
+   * {@link apply}, telling whether it made the object (201 Created) or changed or kept an
    * existing one (200): a restore is a restore only if the object was still gone.
    */
-  async applyTold<T extends KubeObject>(obj: KubeObject): Promise<{ object: T; created: boolean }> {
+  async applyTold<T extends KubeObject>(
+    obj: KubeObject,
+    options: { dryRun?: boolean } = {},
+  ): Promise<{ object: T; created: boolean }> {
     const r = this.resources.of(obj.apiVersion, obj.kind);
     const { status, object } = await this.exchange<T>({
       verb: "apply",
       method: "PATCH",
       path: objectPath(r, obj.metadata.name, obj.metadata.namespace),
-      query: { fieldManager: this.fieldManager, force: "true" },
+      query: { fieldManager: this.fieldManager, force: "true", dryRun: options.dryRun ? "All" : undefined },
       body: obj,
       contentType: "application/apply-patch+yaml",
     });
