@@ -670,10 +670,11 @@ export function settleEnforce(
   const effective = [...d.namespaces, ...d.apply]
     .map((a) => a.planned)
     .filter((a) => {
-      const ns = a.object.metadata.namespace ?? a.object.metadata.name;
-      const key = `${ns}/${objectRef(a.object)}`;
+      const key = writeKeyOf(a.object);
       return (
-        !failed.has(key) && !nothing.has(key) && (a.object.kind === "Namespace" || !failedNamespaces.has(ns))
+        !failed.has(key) &&
+        !nothing.has(key) &&
+        (a.object.kind === "Namespace" || !failedNamespaces.has(a.object.metadata.namespace ?? ""))
       );
     });
   const corrected = effective.filter((a) => a.drift);
@@ -700,6 +701,11 @@ export function settleEnforce(
 /** `namespace/Kind/name` of a failed write. */
 function writeKey(f: WriteFailure): string {
   return `${f.namespace}/${f.object}`;
+}
+
+/** `namespace/Kind/name` of a write of `o` (a Namespace is its own namespace), as failures name it. */
+export function writeKeyOf(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
+  return `${o.metadata.namespace ?? o.metadata.name}/${objectRef(o)}`;
 }
 
 /** Events for what the plan changes (Enforce) or finds (Audit); none when nothing does. */
@@ -733,7 +739,7 @@ function planEventsOf(ws: SecureWorkspace, p: Plan, audit: boolean): EventSpec[]
       reason: "DriftCorrected",
       action: "Apply",
       message: `${d.reason === "Missing" ? "restored" : "reverted a change to"} ${objectRef(d.object)} in ${d.object.metadata.namespace ?? d.object.metadata.name}`,
-      write: `${d.object.metadata.namespace ?? d.object.metadata.name}/${objectRef(d.object)}`,
+      write: writeKeyOf(d.object),
     });
   if (p.prune.length > 0)
     out.push({

@@ -10,7 +10,13 @@ import { asSecureWorkspace, type SecureWorkspace, type SecureWorkspaceStatus } f
 import { controlOf } from "../baseline/index.js";
 import { objectRef } from "../baseline/objects.js";
 import { isAbortError, type KubeClient, type KubeObject } from "../runtime/client.js";
-import { errorMessage, isConflict, isNotFound, writeFailureReason } from "../runtime/errors.js";
+import {
+  errorMessage,
+  isConflict,
+  isNotFound,
+  retryOnConflict,
+  writeFailureReason,
+} from "../runtime/errors.js";
 import { resourceOfKind } from "../api/resources.js";
 import type { EventRecorder } from "../observability/events.js";
 import type { ClusterCache } from "./cache.js";
@@ -26,6 +32,7 @@ import {
   type InvalidDecision,
   type WorkspaceRef,
   restatus,
+  writeKeyOf,
 } from "./decide.js";
 import { inSync, ownedBy, type PlannedApply } from "./diff.js";
 import { ownsNamespace } from "./holdings.js";
@@ -203,8 +210,6 @@ export class Reconciler {
  */
 class Act {
   private writes = 0;
-  /** The workspace's version the status write names as precondition: the snapshot's, until a write answers. */
-  private resourceVersion: string | undefined;
   /** The workspace as the finalizer write answered it: the stored one, status included. */
   private answered: SecureWorkspace | undefined;
 
@@ -213,9 +218,7 @@ class Act {
     private readonly events: EventRecorder,
     private readonly concurrency: number,
     private readonly workspace: WorkspaceRef,
-  ) {
-    this.resourceVersion = workspace.resourceVersion;
-  }
+  ) {}
 
   async invalid(d: InvalidDecision): Promise<ReconcileReport> {
     await this.addFinalizer(d.finalizer);
@@ -363,7 +366,7 @@ class Act {
           this.writes++;
         }
         const { result, undidNothing: nothing } = await this.applyVerified(step, body, created);
-        if (nothing) undidNothing.push(`${ns}/${ref}`);
+        if (nothing) undidNothing.push(writeKeyOf(o));
         if (!inSync(o, result))
           failures.push({
             namespace: ns,
@@ -427,35 +430,33 @@ class Act {
       this.writes++;
       return { result, undidNothing: false };
     }
-    let conflict: unknown;
     let version = body.metadata.resourceVersion;
-    for (let attempt = 1; attempt <= VERIFIED_ATTEMPTS; attempt++) {
+    return retryOnConflict(VERIFIED_ATTEMPTS, async (attempt, conflict) => {
       if (attempt > 1) {
-        const live = await this.kube
-          .get(resourceOfKind(o.kind), o.metadata.name, o.metadata.namespace)
-          .catch((err: unknown) => {
-            if (isNotFound(err)) return undefined;
-            throw err;
-          });
+        const live = await this.read(o.kind, o.metadata.name, o.metadata.namespace);
         const uid = this.workspace.uid ?? "";
         const ours = live && (o.kind === "Namespace" ? ownsNamespace(live, uid) : ownedBy(live, uid));
         if (!live || !ours) throw conflict;
         if (inSync(o, live)) return { result: live, undidNothing: true };
         version = live.metadata.resourceVersion;
       }
-      try {
-        const result = await this.kube.apply({
-          ...body,
-          metadata: { ...body.metadata, ...(version ? { resourceVersion: version } : {}) },
-        });
-        this.writes++;
-        return { result, undidNothing: false };
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        conflict = err;
-      }
+      const result = await this.kube.apply({
+        ...body,
+        metadata: { ...body.metadata, ...(version ? { resourceVersion: version } : {}) },
+      });
+      this.writes++;
+      return { result, undidNothing: false };
+    });
+  }
+
+  /** An object as stored now; undefined when it is gone. */
+  private async read(kind: string, name: string, namespace?: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.kube.get(resourceOfKind(kind), name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
-    throw conflict;
   }
 
   /** Gives a namespace back (see releaseBody). */
@@ -482,41 +483,31 @@ class Act {
     status: SecureWorkspaceStatus | undefined,
     recompute: (stored: SecureWorkspace) => SecureWorkspaceStatus | undefined,
   ): Promise<void> {
-    let next = status;
+    const { name, uid } = this.workspace;
     // The finalizer write answered with the stored workspace: its version, and a status perhaps
     // newer than the snapshot's. The status goes on top of that one (the same, if it was not).
-    if (this.answered) {
-      // The finalizer stub names no uid: a workspace re-created meanwhile is not the one decided on.
-      if (this.workspace.uid && this.answered.metadata.uid !== this.workspace.uid) return;
-      this.resourceVersion = this.answered.metadata.resourceVersion;
-      next = recompute(this.answered);
-    }
-    for (let attempt = 1; next !== undefined; attempt++) {
-      try {
-        await this.kube.applyStatus({
-          apiVersion: API_VERSION,
-          kind: KIND,
-          metadata: {
-            name: this.workspace.name,
-            ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
-          },
-          status: next,
-        });
-        this.writes++;
-        return;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= STATUS_ATTEMPTS) throw err;
+    // The finalizer stub names no uid: a workspace re-created meanwhile is not the one decided on.
+    const answered = this.answered;
+    if (answered && uid && answered.metadata.uid !== uid) return;
+    let version = answered ? answered.metadata.resourceVersion : this.workspace.resourceVersion;
+    let next = answered ? recompute(answered) : status;
+    await retryOnConflict(STATUS_ATTEMPTS, async (attempt) => {
+      if (attempt > 1) {
+        const read = await this.read(KIND, name);
+        const stored = read && asSecureWorkspace(read);
+        if (stored === undefined || (uid && stored.metadata.uid !== uid)) return;
+        version = stored.metadata.resourceVersion;
+        next = recompute(stored);
       }
-      const stored = await this.kube
-        .get(resourceOfKind(KIND), this.workspace.name)
-        .then(asSecureWorkspace, (err: unknown) => {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        });
-      if (stored === undefined || (this.workspace.uid && stored.metadata.uid !== this.workspace.uid)) return;
-      this.resourceVersion = stored.metadata.resourceVersion;
-      next = recompute(stored);
-    }
+      if (next === undefined) return;
+      await this.kube.applyStatus({
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name, ...(version ? { resourceVersion: version } : {}) },
+        status: next,
+      });
+      this.writes++;
+    });
   }
 
   /**

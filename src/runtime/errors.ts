@@ -60,6 +60,26 @@ export function isConflict(err: unknown): boolean {
   return err instanceof ApiError && err.statusCode === 409;
 }
 
+/**
+ * client-go's RetryOnConflict: runs `attempt` (1, 2, …) until it ends without a 409 Conflict, at
+ * most `times` times, then rethrows the last conflict. Each attempt after the first gets that
+ * conflict, to rethrow itself when a fresh read shows there is nothing it may write.
+ */
+export async function retryOnConflict<T>(
+  times: number,
+  attempt: (n: number, conflict: unknown) => Promise<T>,
+): Promise<T> {
+  let conflict: unknown;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n, conflict);
+    } catch (err) {
+      if (!isConflict(err) || n >= times) throw err;
+      conflict = err;
+    }
+  }
+}
+
 /** Whether an error is a 403 Forbidden. */
 export function isForbidden(err: unknown): boolean {
   return err instanceof ApiError && err.statusCode === 403;

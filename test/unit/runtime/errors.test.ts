@@ -5,6 +5,7 @@ import {
   isTransient,
   RequestError,
   retryAfterMs,
+  retryOnConflict,
   TimeoutError,
 } from "../../../src/runtime/errors.js";
 
@@ -66,5 +67,37 @@ describe("retryAfterMs", () => {
   it("is undefined when the server sent none", () => {
     expect(retryAfterMs(answer(429))).to.equal(undefined);
     expect(retryAfterMs(refused())).to.equal(undefined);
+  });
+});
+
+describe("retryOnConflict", () => {
+  it("tries again after a 409 Conflict, handing the conflict to the next attempt, and returns its answer", async () => {
+    const seen: unknown[] = [];
+    const first = answer(409);
+    const result = await retryOnConflict(3, (n, conflict) => {
+      seen.push(conflict);
+      return n === 1 ? Promise.reject(first) : Promise.resolve(`attempt ${n}`);
+    });
+    expect(result).to.equal("attempt 2");
+    expect(seen).to.deep.equal([undefined, first]);
+  });
+
+  it("rethrows the last conflict after the allowed attempts, and any other error at once", async () => {
+    let calls = 0;
+    const conflict = answer(409);
+    const exhausted = await retryOnConflict(3, () => {
+      calls++;
+      return Promise.reject(conflict);
+    }).catch((err: unknown) => err);
+    expect(exhausted).to.equal(conflict);
+    expect(calls).to.equal(3);
+    calls = 0;
+    const forbidden = answer(403);
+    const refusedOnce = await retryOnConflict(3, () => {
+      calls++;
+      return Promise.reject(forbidden);
+    }).catch((err: unknown) => err);
+    expect(refusedOnce).to.equal(forbidden);
+    expect(calls).to.equal(1);
   });
 });
