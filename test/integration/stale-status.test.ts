@@ -25,7 +25,7 @@ import type { SecureWorkspace } from "../../src/api/types.js";
 import { RESOURCES, resourceOfKind } from "../../src/api/resources.js";
 import { ClusterCache } from "../../src/controller/cache.js";
 import { MeshDetector } from "../../src/controller/mesh-detector.js";
-import { Reconciler, type ReconcileReport } from "../../src/controller/reconciler.js";
+import { Reconciler, WritesFailedError, type ReconcileReport } from "../../src/controller/reconciler.js";
 import { EventRecorder } from "../../src/observability/events.js";
 import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
 import type { TestKubeClient } from "../support/test-client.js";
@@ -41,6 +41,7 @@ import {
 import {
   condition,
   deleteWorkspace,
+  getObject,
   getWorkspace,
   waitForStatus,
   waitReady,
@@ -250,6 +251,75 @@ describe("status when the cache lags behind the operator's own writes (real API 
         expect(condition(stored, "Ready")?.status).to.equal("True");
         expect(stored?.metadata.finalizers ?? []).to.deep.equal([FINALIZER]);
       });
+
+    it("never takes over someone else's object that replaced its own while the cache lagged", async () => {
+      cache.held = undefined;
+      await waitFor(() => cache.get("NetworkPolicy", NS, NAMES.defaultDeny) !== undefined, {
+        message: "default-deny in the cache",
+      });
+      const before = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
+      // The reconciler's cache sees the workspace's own default-deny, widened: drift to revert.
+      await admin.mergePatch(NP, NAMES.defaultDeny, { spec: { ingress: [{}] } }, NS);
+      const drifted = await waitFor(() => {
+        const o = cache.get("NetworkPolicy", NS, NAMES.defaultDeny);
+        return (o?.["spec"] as { ingress?: unknown[] } | undefined)?.ingress?.length ? o : undefined;
+      });
+      cache.heldObjects.set(`NetworkPolicy/${NS}/${NAMES.defaultDeny}`, drifted);
+      // Meanwhile someone deletes it and puts an allow-all policy of their own at the same name, with
+      // no owner: a blind apply would adopt it and leave its allow-all rule in place as ours.
+      await admin.delete(NP, NAMES.defaultDeny, NS);
+      await waitFor(
+        async () => (await getObject(admin, "NetworkPolicy", NS, NAMES.defaultDeny)) === undefined,
+      );
+      const theirs = await admin.create({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: NAMES.defaultDeny, namespace: NS },
+        spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] },
+      });
+      // The revert names the version it judged; the server refuses it; the object read back is
+      // not the workspace's: the write fails and says so, and their object is left as it is.
+      const refused = await reconciler.reconcile(WS).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).to.be.instanceOf(WritesFailedError);
+      const live = await admin.get(NP, NAMES.defaultDeny, NS);
+      expect(live.metadata.resourceVersion, "their policy untouched").to.equal(
+        theirs.metadata.resourceVersion,
+      );
+      expect(live.metadata["managedFields"]).to.deep.equal(theirs.metadata["managedFields"]);
+      const stored = await getWorkspace(admin, WS);
+      expect(condition(stored, "Ready")).to.include({ status: "False", reason: "Conflict" });
+      expect(stored?.status?.driftCorrections, "nothing counted").to.equal(before);
+
+      // Next to it, the legitimate path: once the cache shows their object, the pass reports it as
+      // not the workspace's and leaves it; once it is deleted, the workspace's own policy is back.
+      cache.heldObjects.clear();
+      await waitFor(
+        () => cache.get("NetworkPolicy", NS, NAMES.defaultDeny)?.metadata.uid === theirs.metadata.uid,
+      );
+      await pass();
+      const reported = await getWorkspace(admin, WS);
+      expect(condition(reported, "NetworkPolicyEnforced")?.message).to.contain(
+        `${NS}/NetworkPolicy/${NAMES.defaultDeny} was not created by this workspace`,
+      );
+      expect((await admin.get(NP, NAMES.defaultDeny, NS)).metadata.resourceVersion).to.equal(
+        theirs.metadata.resourceVersion,
+      );
+      await admin.delete(NP, NAMES.defaultDeny, NS);
+      await waitFor(() => cache.get("NetworkPolicy", NS, NAMES.defaultDeny) === undefined);
+      await pass();
+      const restored = await admin.get(NP, NAMES.defaultDeny, NS);
+      const owners = (restored.metadata["ownerReferences"] ?? []) as Array<{
+        uid?: string;
+        controller?: boolean;
+      }>;
+      expect(
+        owners.some((r) => r.uid === stored?.metadata.uid && r.controller === true),
+        "the workspace's own again",
+      ).to.be.true;
+    });
   });
 
   describe("a status someone else rewrote", () => {
