@@ -491,7 +491,7 @@ class Act {
     if (answered && uid && answered.metadata.uid !== uid) return;
     let version = answered ? answered.metadata.resourceVersion : this.workspace.resourceVersion;
     let next = answered ? recompute(answered) : status;
-    await retryOnConflict(STATUS_ATTEMPTS, async (attempt) => {
+    const write = retryOnConflict(STATUS_ATTEMPTS, async (attempt) => {
       if (attempt > 1) {
         const read = await this.read(KIND, name);
         const stored = read && asSecureWorkspace(read);
@@ -507,6 +507,20 @@ class Act {
         status: next,
       });
       this.writes++;
+    });
+    // A status that cannot be written cannot say so itself: a Warning Event does (a workspace
+    // already gone has nobody to tell). The pass then fails and is retried with back-off.
+    await write.catch(async (err: unknown) => {
+      if (!isAbortError(err) && !isNotFound(err))
+        await this.emit([
+          {
+            type: "Warning",
+            reason: "StatusNotWritten",
+            action: "Status",
+            message: `status not written: ${errorMessage(err)}`,
+          },
+        ]);
+      throw err;
     });
   }
 

@@ -28,6 +28,7 @@ import { MeshDetector } from "../../src/controller/mesh-detector.js";
 import { Reconciler, WritesFailedError, type ReconcileReport } from "../../src/controller/reconciler.js";
 import { EventRecorder } from "../../src/observability/events.js";
 import { KubeClient, type KubeObject } from "../../src/runtime/client.js";
+import { errorMessage } from "../../src/runtime/errors.js";
 import type { TestKubeClient } from "../support/test-client.js";
 import { waitFor } from "../support/wait.js";
 import {
@@ -251,6 +252,82 @@ describe("status when the cache lags behind the operator's own writes (real API 
         expect(condition(stored, "Ready")?.status).to.equal("True");
         expect(stored?.metadata.finalizers ?? []).to.deep.equal([FINALIZER]);
       });
+
+    it("tells by a Warning Event when the status itself cannot be written, and writes it once it can", async () => {
+      cache.held = undefined;
+      const POLICY = "sws-e2e-status-frozen";
+      const frozen = "the platform team froze this workspace's status";
+      const events = async (): Promise<KubeObject[]> =>
+        (await admin.list(resourceOfKind("Event"), { namespace: "default" })).items.filter(
+          (e) =>
+            (e["regarding"] as { name?: string } | undefined)?.name === WS &&
+            e["reason"] === "StatusNotWritten",
+        );
+      let frozenAt = 0;
+      try {
+        await admin.apply({
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicy",
+          metadata: { name: POLICY },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [
+                {
+                  apiGroups: ["secureworkspace.io"],
+                  apiVersions: ["*"],
+                  resources: ["secureworkspaces/status"],
+                  operations: ["UPDATE"],
+                },
+              ],
+            },
+            validations: [{ expression: `object.metadata.name != '${WS}'`, message: frozen }],
+          },
+        });
+        await admin.apply({
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicyBinding",
+          metadata: { name: POLICY },
+          spec: { policyName: POLICY, validationActions: ["Deny"] },
+        });
+        // Each round corrects a deletion, so each pass has a new status to write; the server loads
+        // policies asynchronously, so the first rounds may still be written.
+        const refused = await waitFor(
+          async () => {
+            await deleteDefaultDeny();
+            return reconciler.reconcile(WS).then(
+              () => undefined,
+              (err: unknown) => (errorMessage(err).includes(frozen) ? err : undefined),
+            );
+          },
+          { timeoutMs: 60_000, intervalMs: 200, message: "a status write refused by the policy" },
+        );
+        expect(errorMessage(refused)).to.contain(frozen);
+        frozenAt = (await getWorkspace(admin, WS))?.status?.driftCorrections ?? 0;
+        const told = await events();
+        expect(told.map((e) => String(e["note"]))).to.satisfy((notes: string[]) =>
+          notes.some((n) => n.startsWith("status not written: ") && n.includes(frozen)),
+        );
+      } finally {
+        await admin.delete(resourceOfKind("ValidatingAdmissionPolicyBinding"), POLICY).catch(() => undefined);
+        await admin.delete(resourceOfKind("ValidatingAdmissionPolicy"), POLICY).catch(() => undefined);
+      }
+      // The legitimate path next to it: with the policy gone, the next correction's status is written.
+      // (The server unloads the policy asynchronously too: passes are refused until it has.)
+      const written = await waitFor(
+        async () => {
+          await deleteDefaultDeny();
+          const passed = await reconciler.reconcile(WS).then(
+            () => true,
+            () => false,
+          );
+          const stored = await getWorkspace(admin, WS);
+          return passed && (stored?.status?.driftCorrections ?? 0) > frozenAt ? stored : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 200, message: "status written again" },
+      );
+      expect(condition(written, "Ready")?.status).to.equal("True");
+    });
 
     it("never takes over someone else's object that replaced its own while the cache lagged", async () => {
       cache.held = undefined;
